@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Kafka ingest throughput and peak memory, next to kcat reading the same topics in the same run.
+#
+#   bench/ingest.sh PARTICIPANTS       (about 50 events per participant; 40000 ≈ 2 million)
+#
+# Starts a broker of its own (deploy/kafka), fills the topics with the generator, then times
+# (1) kcat consuming every topic to the end into /dev/null and (2) `outcomes ingest` storing
+# everything in a fresh lake (from start until the lake's watermarks cover every offset).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+participants=${1:?participants}
+bin=${OUTCOMES_BIN:-target/debug/outcomes}
+work=$(mktemp -d /tmp/outcomes-bench.XXXXXX)
+kafka="$work/kafka"
+mkdir -p "$kafka"
+trap 'deploy/kafka/kafka.sh stop "$kafka" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+eval "export $(deploy/kafka/kafka.sh start "$kafka" 29092)"
+types="intake assessment service placement wage separation exit retraction"
+for t in $types; do deploy/kafka/kafka.sh topic "$KAFKA_BOOTSTRAP" "outcomes.north-shore.$t" 6 >/dev/null; done
+"$bin" generate --brokers "$KAFKA_BOOTSTRAP" --participants "$participants" --months 24 --seed 3
+start=$(date +%s.%N)
+for t in $types; do kcat -C -b "$KAFKA_BOOTSTRAP" -t "outcomes.north-shore.$t" -o beginning -e -q > /dev/null; done
+kcat_seconds=$(echo "$(date +%s.%N) - $start" | bc)
+total=$(for t in $types; do kcat -C -b "$KAFKA_BOOTSTRAP" -t "outcomes.north-shore.$t" -o beginning -e -q -f 'x\n'; done | wc -l)
+echo "messages: $total"
+
+/usr/bin/time -f "%M" -o "$work/rss" "$bin" ingest --demo-key --brokers "$KAFKA_BOOTSTRAP" --lake "$work/lake" --group bench 2>/dev/null &
+worker=$!
+start=$(date +%s.%N)
+while true; do
+  covered=$(find "$work/lake/events" -name '*.parquet' 2>/dev/null | sed -E 's/.*\+0*([0-9]+)-0*([0-9]+)\.parquet/\1 \2/' | awk '{s += $2 - $1 + 1} END {print s + 0}')
+  [ "$covered" -ge "$total" ] && break
+  sleep 0.2
+done
+ingest_seconds=$(echo "$(date +%s.%N) - $start" | bc)
+kill -TERM "$(pgrep -P $worker)" 2>/dev/null || kill -TERM $worker
+wait $worker || true
+rss_mib=$(( $(cat "$work/rss") / 1024 ))
+printf 'kcat -C (peer)      %8.1f s  %10.0f msg/s\n' "$kcat_seconds" "$(echo "$total / $kcat_seconds" | bc -l)"
+printf 'outcomes ingest     %8.1f s  %10.0f msg/s  peak RSS %d MiB\n' "$ingest_seconds" "$(echo "$total / $ingest_seconds" | bc -l)" "$rss_mib"

@@ -1,0 +1,211 @@
+//! Batches: a contiguous run of one stream's messages, validated and ready to commit.
+//!
+//! Validation, pseudonymization and column building happen here, once per message, for both
+//! sources; everything else (reading, committing, offsets) is per batch.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use outcomes_schemas::{Origin, Reason, Validator};
+
+use crate::columns::{EventColumns, Position, RejectedColumns};
+use crate::error::IngestError;
+use crate::lake::Lake;
+use crate::source::{SourceId, Stream};
+
+/// When a batch is flushed: whichever limit is reached first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// Messages per batch (accepted and rejected together).
+    pub max_messages: usize,
+    /// Bytes of message values per batch; bounds the memory a batch holds.
+    pub max_bytes: usize,
+    /// The longest a message waits in memory before its batch is flushed (Kafka only; a file
+    /// is read to its end or to the other limits).
+    pub max_age: Duration,
+}
+
+impl Default for BatchLimits {
+    /// Large enough that a backfill writes files of tens of thousands of rows, small enough
+    /// (64 MiB) that several partitions' batches fit well under the worker's memory target; a
+    /// quiet feed of a few thousand events a day is flushed every minute.
+    fn default() -> Self {
+        Self {
+            max_messages: 100_000,
+            max_bytes: 64 << 20,
+            max_age: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Counts of what a run did, by outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Messages read (blank file lines excluded).
+    pub messages: u64,
+    /// Events stored.
+    pub stored: u64,
+    /// Messages rejected, by reason, in the contract's order.
+    pub rejected: [u64; Reason::ALL.len()],
+    /// Messages skipped because the lake already held their position.
+    pub already_stored: u64,
+    /// Lake files written (events and rejected).
+    pub files: u64,
+}
+
+impl Tally {
+    /// All rejections.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.iter().sum()
+    }
+
+    /// Adds another tally to this one.
+    pub fn add(&mut self, other: &Tally) {
+        self.messages += other.messages;
+        self.stored += other.stored;
+        self.already_stored += other.already_stored;
+        self.files += other.files;
+        for (mine, theirs) in self.rejected.iter_mut().zip(other.rejected) {
+            *mine += theirs;
+        }
+    }
+}
+
+/// An open batch of one stream.
+pub(crate) struct Batch {
+    stream: Stream,
+    topic_event_type: Option<String>,
+    first: Option<i64>,
+    last: i64,
+    bytes: usize,
+    messages: usize,
+    opened: Instant,
+    events: EventColumns,
+    rejected: RejectedColumns,
+    tally: Tally,
+}
+
+impl Batch {
+    pub(crate) fn new(stream: Stream) -> Self {
+        let topic_event_type = match &stream.source {
+            SourceId::Kafka { topic, .. } => {
+                outcomes_schemas::parse_topic(topic).map(|(_, event_type)| event_type.to_owned())
+            }
+            SourceId::File { .. } => None,
+        };
+        Self {
+            stream,
+            topic_event_type,
+            first: None,
+            last: 0,
+            bytes: 0,
+            messages: 0,
+            opened: Instant::now(),
+            events: EventColumns::new(),
+            rejected: RejectedColumns::new(),
+            tally: Tally::default(),
+        }
+    }
+
+    /// Extends the batch's range to `position` without a message (a blank file line).
+    pub(crate) fn cover(&mut self, position: i64) {
+        self.first.get_or_insert(position);
+        self.last = position;
+    }
+
+    /// Validates one message and adds it to the batch.
+    pub(crate) fn push(
+        &mut self,
+        validator: &Validator,
+        value: &[u8],
+        position: i64,
+        now: DateTime<Utc>,
+    ) {
+        if self.first.is_none() {
+            self.opened = Instant::now();
+        }
+        self.cover(position);
+        self.messages += 1;
+        self.bytes += value.len();
+        self.tally.messages += 1;
+        let origin = Origin {
+            consortium: &self.stream.consortium,
+            topic_event_type: self.topic_event_type.as_deref(),
+        };
+        match validator.validate(value, &origin) {
+            Ok(event) => {
+                self.tally.stored += 1;
+                self.events
+                    .push(&event, &self.stream.source, Position(position), now);
+            }
+            Err(rejection) => {
+                self.tally.rejected[rejection.reason as usize] += 1;
+                self.rejected.push(
+                    self.stream.consortium.as_str(),
+                    &rejection,
+                    value,
+                    &self.stream.source,
+                    Position(position),
+                    now,
+                );
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    pub(crate) fn is_full(&self, limits: &BatchLimits) -> bool {
+        self.messages >= limits.max_messages || self.bytes >= limits.max_bytes
+    }
+
+    pub(crate) fn is_due(&self, limits: &BatchLimits) -> bool {
+        !self.is_empty() && (self.is_full(limits) || self.opened.elapsed() >= limits.max_age)
+    }
+
+    /// The stream the batch belongs to.
+    pub(crate) fn stream(&self) -> &Stream {
+        &self.stream
+    }
+
+    /// Bytes of message values held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Writes the batch to the lake and starts a new one; returns what the batch did.
+    pub(crate) fn commit(&mut self, lake: &Lake, now: DateTime<Utc>) -> Result<Flushed, IngestError> {
+        let arrow = |source| IngestError::Arrow {
+            source_name: self.stream.source.to_string(),
+            source,
+        };
+        let first = self.first.unwrap_or(self.last);
+        let events = self.events.finish().map_err(arrow)?;
+        let rejected = if self.rejected.len() > 0 {
+            Some(self.rejected.finish().map_err(arrow)?)
+        } else {
+            None
+        };
+        let committed = lake.commit(&self.stream, first, self.last, &events, rejected.as_ref(), now)?;
+        let mut tally = std::mem::take(&mut self.tally);
+        tally.files = 1 + u64::from(committed.rejected_file.is_some());
+        self.first = None;
+        self.bytes = 0;
+        self.messages = 0;
+        Ok(Flushed {
+            tally,
+            rejected,
+            last: self.last,
+        })
+    }
+}
+
+/// A committed batch.
+pub(crate) struct Flushed {
+    pub(crate) tally: Tally,
+    /// The rejected rows, for the dead-letter topic.
+    pub(crate) rejected: Option<arrow_array::RecordBatch>,
+    /// The last position committed.
+    pub(crate) last: i64,
+}

@@ -1,0 +1,41 @@
+//! Ingest: case-management events into the Parquet event lake, exactly once.
+//!
+//! Messages arrive from Kafka (topics `outcomes.<consortium>.<event_type>`) or as NDJSON files.
+//! Each is validated and pseudonymized by `outcomes-schemas`; valid events and rejections are
+//! gathered per source into batches, and each batch is committed to the lake as Parquet files
+//! whose names record the source positions they hold (see `ingest/README.md` and
+//! `docs/LAKE.md`). The lake is its own bookkeeping: on start, or when Kafka assigns a
+//! partition, ingest reads the watermark from the lake and resumes after it.
+//!
+//! ```no_run
+//! use outcomes_ingest::{BatchLimits, FileIngest, Lake};
+//! use outcomes_schemas::{ConsortiumId, Pseudonymizer, Validator};
+//!
+//! let lake = Lake::open("lake")?;
+//! let validator = Validator::new(Pseudonymizer::new(b"a long random secret")?);
+//! let loader = FileIngest::new(lake, validator, ConsortiumId::new("north-shore")?, BatchLimits::default());
+//! let tally = loader.load("events.ndjson".as_ref(), &mut |_bytes| {})?;
+//! println!("stored {}, rejected {}", tally.stored, tally.rejected_total());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod batch;
+mod columns;
+mod error;
+mod file;
+mod kafka;
+mod lake;
+mod metrics;
+mod ndjson;
+mod publish;
+mod source;
+
+pub use batch::{BatchLimits, Tally};
+pub use error::IngestError;
+pub use file::FileIngest;
+pub use kafka::{KafkaSettings, run as run_kafka};
+pub use lake::{Committed, Lake, Watermarks};
+pub use metrics::{Metrics, serve as serve_metrics};
+pub use ndjson::{Line, NdjsonReader};
+pub use publish::Publisher;
+pub use source::{SourceId, Stream};

@@ -1,0 +1,378 @@
+//! Renderers: a snapshot to JSON, CSV and a self-contained HTML page. Each is a pure function
+//! from the snapshot to bytes, so the same snapshot always renders to the same bytes.
+
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+use serde_json::{Map, Value as Json, json};
+
+use crate::snapshot::{Cell, Measure, Row, Value};
+use crate::{ALL, Snapshot};
+
+fn withheld_text(k: i64) -> String {
+    format!("<{k}")
+}
+
+fn cell_json(cell: Cell, k: i64) -> Json {
+    match cell {
+        Cell::Withheld(_) => Json::String(withheld_text(k)),
+        Cell::Shown(Value::Count(n)) => json!(n),
+        Cell::Shown(Value::Number(x)) => x.map_or(Json::Null, |x| json!(x)),
+        Cell::Shown(Value::Flag(b)) => b.map_or(Json::Null, Json::Bool),
+    }
+}
+
+fn row_json(row: &Row, k: i64) -> Json {
+    let mut values = Map::new();
+    values.insert("agency_id".into(), json!(row.agency_id));
+    for (measure, cell) in &row.cells {
+        values.insert(measure.name().into(), cell_json(*cell, k));
+    }
+    Json::Object(values)
+}
+
+/// `snapshot.json`: values, withheld cells with reasons, history and provenance.
+pub fn json(snapshot: &Snapshot) -> Vec<u8> {
+    let k = snapshot.suppression_k;
+    let withheld: Vec<Json> = snapshot
+        .rows
+        .iter()
+        .flat_map(|row| {
+            row.cells.iter().filter_map(|(measure, cell)| match cell {
+                Cell::Withheld(reason) => Some(json!({
+                    "agency_id": row.agency_id,
+                    "measure": measure.name(),
+                    "reason": reason.code(),
+                })),
+                Cell::Shown(_) => None,
+            })
+        })
+        .collect();
+    let history: Vec<Json> = snapshot
+        .history
+        .iter()
+        .map(|(period, row)| json!({"period": period.to_string(), "values": row_json(row, k)}))
+        .collect();
+    let watermark: Json = serde_json::from_str(&snapshot.lake_watermark)
+        .unwrap_or_else(|_| Json::String(snapshot.lake_watermark.clone()));
+    let document = json!({
+        "consortium_id": snapshot.consortium_id,
+        "period": snapshot.period.to_string(),
+        "period_start": snapshot.period.start().to_string(),
+        "period_end": snapshot.period.end().to_string(),
+        "as_of": snapshot.as_of.to_string(),
+        "suppression_k": k,
+        "wage_floor": snapshot.wage_floor,
+        "rows": snapshot.rows.iter().map(|row| row_json(row, k)).collect::<Vec<_>>(),
+        "withheld": withheld,
+        "history": history,
+        "provenance": {
+            "definitions_version": snapshot.definitions_version,
+            "program_version": snapshot.program_version,
+            "lake_watermark": watermark,
+            "input_tables_sha256": snapshot.input_tables,
+        },
+    });
+    let mut bytes = serde_json::to_vec_pretty(&document).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '<']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+fn cell_text(cell: Cell, k: i64) -> String {
+    match cell {
+        Cell::Withheld(_) => withheld_text(k),
+        Cell::Shown(Value::Count(n)) => n.to_string(),
+        Cell::Shown(Value::Number(x)) => x.map(|x| x.to_string()).unwrap_or_default(),
+        Cell::Shown(Value::Flag(b)) => b.map(|b| b.to_string()).unwrap_or_default(),
+    }
+}
+
+/// `snapshot.csv`: a row per agency and ALL, a column per measure; withheld cells read `<k`.
+pub fn csv(snapshot: &Snapshot) -> Vec<u8> {
+    let mut out = String::from("consortium_id,period,as_of,agency_id");
+    for measure in Measure::ALL {
+        out.push(',');
+        out.push_str(measure.name());
+    }
+    out.push('\n');
+    for row in &snapshot.rows {
+        let _ = write!(
+            out,
+            "{},{},{},{}",
+            snapshot.consortium_id,
+            snapshot.period,
+            snapshot.as_of,
+            csv_field(&row.agency_id)
+        );
+        for (_, cell) in &row.cells {
+            out.push(',');
+            out.push_str(&csv_field(&cell_text(*cell, snapshot.suppression_k)));
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A cell for people: counts as integers, rates as percentages, days and dollars rounded.
+fn display(measure: Measure, cell: Cell, k: i64) -> String {
+    match cell {
+        Cell::Withheld(_) => format!("&lt;{k}"),
+        Cell::Shown(Value::Count(n)) => n.to_string(),
+        Cell::Shown(Value::Flag(b)) => match b {
+            Some(true) => "yes".into(),
+            Some(false) => "no".into(),
+            None => "–".into(),
+        },
+        Cell::Shown(Value::Number(None)) => "–".into(),
+        Cell::Shown(Value::Number(Some(x))) => match measure {
+            Measure::ServedWithin30dRate
+            | Measure::AtOrAboveWageFloorRate
+            | Measure::Retention90dRate => format!("{:.1}%", x * 100.0),
+            Measure::MedianHourlyWage => format!("${x:.2}"),
+            Measure::WagesReported => format!("${}", thousands(x)),
+            _ => format!("{x:.1}"),
+        },
+    }
+}
+
+fn thousands(x: f64) -> String {
+    let whole = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if x < 0.0 { format!("-{out}") } else { out }
+}
+
+struct Indicator {
+    number: u8,
+    title: &'static str,
+    definition: &'static str,
+    /// The measure charted over the last eight periods (ALL row).
+    headline: Measure,
+}
+
+const INDICATORS: [Indicator; 5] = [
+    Indicator {
+        number: 1,
+        title: "Time waiting for services",
+        definition: "People who applied (intake) in the period, how long they waited for a first service (an assessment, a service or a job start), how many are still waiting, and the share served within 30 days among those whose 30 days have passed.",
+        headline: Measure::MedianDaysToService,
+    },
+    Indicator {
+        number: 2,
+        title: "Time from intake to job",
+        definition: "Episodes whose first job started in the period and how long after intake it started. Action is needed when the median wait is over 45 days.",
+        headline: Measure::MedianDaysToPlacement,
+    },
+    Indicator {
+        number: 3,
+        title: "Assessed but not placed",
+        definition: "People first assessed in the period and, of them, those without a job by the report date; and people still open who were assessed 90 or more days before the period's end and have no job yet (stalled).",
+        headline: Measure::AssessedNotPlaced,
+    },
+    Indicator {
+        number: 4,
+        title: "Employment outcomes and wages",
+        definition: "Jobs that started in the period, the people placed, the median hourly wage, the share paying at least the wage floor, and the gross wages reported for pay periods ending in the period.",
+        headline: Measure::PersonsPlaced,
+    },
+    Indicator {
+        number: 5,
+        title: "First-job success and moving on",
+        definition: "First jobs that reached their 90th day in the period and the share still held at 90 days; and people who started a second or later job in the period.",
+        headline: Measure::Retention90dRate,
+    },
+];
+
+/// An inline SVG line chart of one measure's ALL values over the history periods.
+fn chart(snapshot: &Snapshot, measure: Measure) -> String {
+    let points: Vec<(usize, Option<f64>)> = snapshot
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, (_, row))| {
+            let value = match row.cell(measure) {
+                Some(Cell::Shown(Value::Count(n))) => Some(n as f64),
+                Some(Cell::Shown(Value::Number(x))) => x,
+                _ => None,
+            };
+            let value = match measure {
+                Measure::Retention90dRate => value.map(|x| x * 100.0),
+                _ => value,
+            };
+            (i, value)
+        })
+        .collect();
+    let labels: Vec<String> = snapshot.history.iter().map(|(p, _)| p.to_string()).collect();
+    let top = points
+        .iter()
+        .filter_map(|(_, v)| *v)
+        .fold(0.0_f64, f64::max)
+        .max(1.0)
+        * 1.15;
+    let mut svg = String::new();
+    {
+        let backend = SVGBackend::with_string(&mut svg, (560, 240));
+        let root = backend.into_drawing_area();
+        let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
+            root.fill(&WHITE)?;
+            let count = points.len().max(1);
+            let mut chart = ChartBuilder::on(&root)
+                .margin(12)
+                .x_label_area_size(28)
+                .y_label_area_size(48)
+                .build_cartesian_2d(-0.5..(count as f64 - 0.5), 0.0..top)?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(count)
+                .x_label_formatter(&|x| {
+                    let i = x.round();
+                    if (x - i).abs() < 1e-6 && i >= 0.0 {
+                        labels.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_labels(5)
+                .draw()?;
+            let color = RGBColor(31, 94, 153);
+            // Withheld or empty periods break the line rather than being drawn as zero.
+            let mut run: Vec<(f64, f64)> = Vec::new();
+            let mut runs = Vec::new();
+            for (i, value) in &points {
+                match value {
+                    Some(v) => run.push((*i as f64, *v)),
+                    None => runs.push(std::mem::take(&mut run)),
+                }
+            }
+            runs.push(run);
+            for run in runs.into_iter().filter(|r| !r.is_empty()) {
+                chart.draw_series(LineSeries::new(run.clone(), color.stroke_width(2)))?;
+                chart.draw_series(run.into_iter().map(|p| Circle::new(p, 3, color.filled())))?;
+            }
+            root.present()?;
+            Ok(())
+        })();
+        if drawn.is_err() {
+            return String::from("<p>(chart unavailable)</p>");
+        }
+    }
+    svg
+}
+
+/// `index.html`: one self-contained page (inline CSS and SVG, no scripts or external files).
+pub fn html(snapshot: &Snapshot) -> Vec<u8> {
+    let k = snapshot.suppression_k;
+    let title = format!(
+        "Employment outcomes — {} — {}",
+        escape(&snapshot.consortium_id),
+        snapshot.period
+    );
+    let mut page = String::new();
+    let _ = write!(
+        page,
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 62rem; color: #1d2733; line-height: 1.45; padding: 0 1rem; }}
+h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }}
+h2 {{ font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 2px solid #1f5e99; padding-bottom: .2rem; }}
+.meta {{ color: #4a5866; margin-top: 0; }}
+table {{ border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .92rem; }}
+th, td {{ padding: .35rem .5rem; border-bottom: 1px solid #d6dde4; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+thead th {{ background: #eef3f8; }}
+tr.all td {{ font-weight: 600; background: #f7f9fb; }}
+.definition {{ color: #34414e; }}
+.note {{ font-size: .85rem; color: #4a5866; }}
+figure {{ margin: .5rem 0; }}
+figcaption {{ font-size: .85rem; color: #4a5866; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p class="meta">Period {start} to {end} · data as known on {as_of} · wage floor ${floor:.2} per hour · cells under {k} withheld</p>
+"#,
+        start = snapshot.period.start(),
+        end = snapshot.period.end(),
+        as_of = snapshot.as_of,
+        floor = snapshot.wage_floor,
+    );
+    for indicator in &INDICATORS {
+        let measures: Vec<Measure> = Measure::ALL
+            .into_iter()
+            .filter(|m| m.indicator() == indicator.number)
+            .collect();
+        let _ = write!(
+            page,
+            "<section>\n<h2>{}. {}</h2>\n<p class=\"definition\">{}</p>\n<table>\n<thead><tr><th>Agency</th>",
+            indicator.number,
+            indicator.title,
+            escape(indicator.definition)
+        );
+        for measure in &measures {
+            let _ = write!(page, "<th>{}</th>", measure.name().replace('_', " "));
+        }
+        page.push_str("</tr></thead>\n<tbody>\n");
+        for row in &snapshot.rows {
+            let class = if row.agency_id == ALL { " class=\"all\"" } else { "" };
+            let name = if row.agency_id == ALL { "All agencies".to_owned() } else { escape(&row.agency_id) };
+            let _ = write!(page, "<tr{class}><td>{name}</td>");
+            for measure in &measures {
+                let cell = row.cell(*measure).unwrap_or(Cell::Shown(Value::Number(None)));
+                let _ = write!(page, "<td>{}</td>", display(*measure, cell, k));
+            }
+            page.push_str("</tr>\n");
+        }
+        let _ = write!(
+            page,
+            "</tbody>\n</table>\n<figure>\n{}\n<figcaption>All agencies: {} over the last {} periods{}.</figcaption>\n</figure>\n</section>\n",
+            chart(snapshot, indicator.headline),
+            indicator.headline.name().replace('_', " "),
+            snapshot.history.len(),
+            if indicator.headline == Measure::Retention90dRate { " (percent)" } else { "" }
+        );
+    }
+    let _ = write!(
+        page,
+        r#"<h2>About these numbers</h2>
+<p class="note">Definitions: INDICATORS.md version {definitions}. Counts from 1 to {k_minus} and medians or rates over fewer than {k} people or jobs are withheld (shown as &lt;{k}); where one withheld value could be worked out from the total, a second value is withheld too. The tables behind this page are exact; this page and its JSON and CSV files are not. Program version {program}. Input tables (SHA-256): {tables}.</p>
+</body>
+</html>
+"#,
+        definitions = escape(&snapshot.definitions_version),
+        k_minus = k - 1,
+        program = escape(&snapshot.program_version),
+        tables = snapshot
+            .input_tables
+            .iter()
+            .map(|(name, hash)| format!("{} {}", escape(name), &hash[..hash.len().min(12)]))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    page.into_bytes()
+}

@@ -1,0 +1,77 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+/// A fresh scratch folder, removed when dropped.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("outcomes-test-")
+        .tempdir()
+        .expect("a temporary folder")
+}
+
+/// The Python with DuckDB and pyarrow that `tests/run.sh` prepares.
+pub fn python() -> Command {
+    Command::new(std::env::var("OUTCOMES_PYTHON").unwrap_or_else(|_| "python3".into()))
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `outcomes` binary built for these tests.
+pub fn outcomes() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_outcomes"))
+}
+
+/// Runs a command and fails the test, showing its output, unless it succeeds.
+pub fn run(command: &mut Command) -> Output {
+    let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Reads a Parquet table written by the pipeline.
+pub fn table(path: &Path) -> DataFrame {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetReader::new(file).finish().unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The rows of `frame` where every `(column, value)` matches (values compared as text).
+pub fn rows(frame: &DataFrame, filters: &[(&str, &str)]) -> DataFrame {
+    let mut mask = lit(true);
+    for (column, value) in filters {
+        mask = mask.and(col(*column).cast(DataType::String).eq(lit(*value)));
+    }
+    frame.clone().lazy().filter(mask).collect().expect("a filter")
+}
+
+/// The single row matching `filters`, as (column → value) text, nulls as "null".
+pub fn row(frame: &DataFrame, filters: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    let matched = rows(frame, filters);
+    assert_eq!(matched.height(), 1, "expected one row for {filters:?}, found {}:\n{matched}", matched.height());
+    matched
+        .columns()
+        .iter()
+        .map(|column| {
+            let value = column.get(0).expect("a cell");
+            let text = match value {
+                AnyValue::Null => "null".to_owned(),
+                AnyValue::String(s) => s.to_owned(),
+                AnyValue::StringOwned(s) => s.to_string(),
+                other => other.to_string(),
+            };
+            (column.name().to_string(), text)
+        })
+        .collect()
+}

@@ -1,0 +1,168 @@
+//! The file path end to end, through the `outcomes` command as a user runs it: generate,
+//! ingest (twice: the second load stores nothing), transform, compare every cell with the
+//! independent DuckDB implementation, check reproducibility, report and publish.
+
+use std::path::Path;
+
+use crate::common::{outcomes, python, repo, run, scratch};
+
+fn ingest_feed(feed: &Path, lake: &Path) -> Vec<String> {
+    let mut outputs = Vec::new();
+    for consortium in ["north-shore", "south-bay"] {
+        let output = run(outcomes()
+            .args(["ingest", "--demo-key", "--consortium", consortium, "--lake"])
+            .arg(lake)
+            .arg("--from-file")
+            .arg(feed.join(consortium)));
+        outputs.push(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    outputs
+}
+
+fn transform(lake: &Path, out: &Path, as_of: &str) {
+    run(outcomes().args(["transform", "--as-of", as_of, "--lake"]).arg(lake).arg("--out").arg(out));
+}
+
+fn compare_with_reference(lake: &Path, ours: &Path, as_of: &str, scratch: &Path) {
+    let reference = scratch.join(format!("reference-{as_of}"));
+    run(python()
+        .arg(repo().join("tests/reference/reference.py"))
+        .arg("--lake")
+        .arg(lake)
+        .args(["--as-of", as_of, "--out"])
+        .arg(&reference));
+    run(python()
+        .arg(repo().join("tests/reference/compare.py"))
+        .arg(ours.join("tables"))
+        .arg(&reference));
+}
+
+fn files_identical(a: &Path, b: &Path) {
+    for table in outcomes_transform::TABLES {
+        let name = format!("{table}.parquet");
+        let left = std::fs::read(a.join("tables").join(&name)).unwrap();
+        let right = std::fs::read(b.join("tables").join(&name)).unwrap();
+        assert!(left == right, "{name} differs between two runs on the same lake and as_of");
+    }
+}
+
+#[test]
+fn generated_feed_through_files_matches_the_reference_and_reproduces() {
+    let dir = scratch();
+    let feed = dir.path().join("feed");
+    let lake = dir.path().join("lake");
+    run(outcomes()
+        .args(["generate", "--consortia", "2", "--participants", "1500", "--months", "24", "--seed", "7", "--out"])
+        .arg(&feed));
+
+    let first = ingest_feed(&feed, &lake);
+    assert!(first.iter().all(|o| o.contains("rejected") && !o.contains(" 0 stored")), "{first:?}");
+    let again = ingest_feed(&feed, &lake);
+    for output in &again {
+        assert!(output.contains(" 0 stored, 0 rejected"), "a second load must store nothing: {output}");
+    }
+
+    let out = dir.path().join("out");
+    transform(&lake, &out, "2026-10-31");
+    compare_with_reference(&lake, &out, "2026-10-31", dir.path());
+
+    // The same lake and as_of give byte-identical tables.
+    let out_again = dir.path().join("out-again");
+    transform(&lake, &out_again, "2026-10-31");
+    files_identical(&out, &out_again);
+
+    // An earlier as_of reproduces what was known then, and still matches the reference.
+    let earlier = dir.path().join("out-earlier");
+    transform(&lake, &earlier, "2026-03-15");
+    compare_with_reference(&lake, &earlier, "2026-03-15", dir.path());
+
+    // Report the last complete quarter, twice: the second run finds the same snapshot.
+    let reports = dir.path().join("reports");
+    let report = |tables: &Path| {
+        outcomes()
+            .args(["report", "--consortium", "north-shore", "--period", "2026Q3", "--as-of", "2026-10-31", "--tables"])
+            .arg(tables)
+            .arg("--out")
+            .arg(&reports)
+            .output()
+            .unwrap()
+    };
+    let published = report(&out.join("tables"));
+    assert!(published.status.success(), "{}", String::from_utf8_lossy(&published.stderr));
+    let folder = reports.join("north-shore/2026Q3/as-of-2026-10-31");
+    let json = std::fs::read(folder.join("snapshot.json")).unwrap();
+    for name in ["snapshot.csv", "index.html"] {
+        assert!(folder.join(name).is_file(), "{name}");
+    }
+    let repeated = report(&out_again.join("tables"));
+    assert!(repeated.status.success());
+    assert!(String::from_utf8_lossy(&repeated.stdout).contains("already published"));
+    assert_eq!(std::fs::read(folder.join("snapshot.json")).unwrap(), json);
+
+    let snapshot: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(snapshot["period"], "2026Q3");
+    assert_eq!(snapshot["as_of"], "2026-10-31");
+    let rows = snapshot["rows"].as_array().unwrap();
+    assert_eq!(rows.last().unwrap()["agency_id"], "ALL");
+    assert!(rows.len() >= 3, "agency rows and ALL: {rows:?}");
+    assert_eq!(snapshot["history"].as_array().unwrap().len(), 8);
+
+    // New events for the same as_of change the tables; publishing over the old snapshot is
+    // refused with a clear message.
+    let extra = dir.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(
+        extra.join("late.ndjson"),
+        r#"{"event_id":"00000000-0000-4000-8000-00000000abcd","event_type":"intake","schema_version":1,"consortium_id":"north-shore","agency_id":"vr-east","participant_id":"NEW-1","occurred_on":"2026-08-01","recorded_at":"2026-08-01T10:00:00Z","payload":{}}"#,
+    )
+    .unwrap();
+    run(outcomes()
+        .args(["ingest", "--demo-key", "--consortium", "north-shore", "--lake"])
+        .arg(&lake)
+        .arg("--from-file")
+        .arg(&extra));
+    let changed = dir.path().join("out-changed");
+    transform(&lake, &changed, "2026-10-31");
+    let refused = report(&changed.join("tables"));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("never overwritten"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert_eq!(std::fs::read(folder.join("snapshot.json")).unwrap(), json);
+}
+
+#[test]
+fn validate_reports_each_line_and_fails_on_rejections() {
+    let dir = scratch();
+    let file = dir.path().join("mixed.ndjson");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"event_id":"00000000-0000-4000-8000-000000000001","event_type":"exit","schema_version":1,"consortium_id":"north-shore","agency_id":"vr-east","participant_id":"P1","occurred_on":"2026-03-02","recorded_at":"2026-03-02T09:00:00-05:00","payload":{"outcome":"employed"}}"#,
+            "\n\n",
+            r#"{"event_id":"00000000-0000-4000-8000-000000000002","event_type":"placement","schema_version":1,"consortium_id":"north-shore","agency_id":"vr-east","participant_id":"P1","occurred_on":"2026-03-02","recorded_at":"2026-03-02T09:00:00Z","payload":{"job_id":"J1","hourly_wage":-3,"hours_per_week":20,"competitive_integrated":true}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let output = outcomes().args(["validate", "--consortium", "north-shore"]).arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("line 1: OK"), "{text}");
+    assert!(text.contains("line 3: out_of_range payload.hourly_wage: -3 is below 0"), "{text}");
+    assert!(text.contains("1 valid, 1 rejected") && text.contains("out_of_range: 1"), "{text}");
+    assert!(!text.contains("P1"), "details must not echo participant ids: {text}");
+}
+
+#[test]
+fn ingest_refuses_to_run_without_a_key() {
+    let dir = scratch();
+    let output = outcomes()
+        .env_remove(outcomes_schemas::KEY_ENV)
+        .args(["ingest", "--consortium", "north-shore", "--lake"])
+        .arg(dir.path().join("lake"))
+        .arg("--from-file")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("OUTCOMES_PSEUDONYM_KEY is not set"));
+}

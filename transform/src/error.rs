@@ -1,0 +1,35 @@
+//! What can go wrong in a transform run.
+
+use std::path::PathBuf;
+
+/// A transform failure.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    /// The lake folder has no `events` table.
+    #[error("{path} is not an event lake (no events/ folder); run ingest first")]
+    NoLake {
+        /// The folder given.
+        path: PathBuf,
+    },
+    /// A file or folder could not be read or written.
+    #[error("I/O error on {path}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file is unusable.
+    #[error("configuration file {path}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: crate::config::ConfigError,
+    },
+    /// Polars failed while computing or writing a table.
+    #[error("computing the tables failed")]
+    Polars(#[source] polars::error::PolarsError),
+}

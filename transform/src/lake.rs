@@ -1,0 +1,148 @@
+//! Reading the event lake: which files are committed, and what they hold.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use outcomes_schemas::lake;
+use polars::prelude::*;
+
+use crate::error::TransformError;
+
+/// The committed files of a lake and its watermark.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LakeFiles {
+    /// Committed `events` files, in path order.
+    pub events: Vec<PathBuf>,
+    /// `rejected` files whose `events` pair exists, in path order.
+    pub rejected: Vec<PathBuf>,
+    /// Highest committed position per `<consortium>/<source>`.
+    pub watermark: BTreeMap<String, i64>,
+}
+
+impl LakeFiles {
+    /// Lists the lake at `root` by the commit rule of `docs/LAKE.md`.
+    pub fn list(root: &Path) -> Result<Self, TransformError> {
+        let mut files = LakeFiles::default();
+        let events_root = root.join(lake::EVENTS_TABLE);
+        if !events_root.is_dir() {
+            return Err(TransformError::NoLake {
+                path: root.to_path_buf(),
+            });
+        }
+        for path in parquet_files(&events_root)? {
+            let relative = path.strip_prefix(&events_root).unwrap_or(&path).to_path_buf();
+            if let Some((consortium, source, last)) = describe(&relative) {
+                let mark = files.watermark.entry(format!("{consortium}/{source}")).or_insert(last);
+                *mark = (*mark).max(last);
+            }
+            let rejected = root.join(lake::REJECTED_TABLE).join(&relative);
+            if rejected.is_file() {
+                files.rejected.push(rejected);
+            }
+            files.events.push(path);
+        }
+        Ok(files)
+    }
+
+    /// The watermark as one line of JSON, for file metadata.
+    pub fn watermark_json(&self) -> String {
+        let entries: Vec<String> = self
+            .watermark
+            .iter()
+            .map(|(source, last)| format!("{source:?}:{last}"))
+            .collect();
+        format!("{{{}}}", entries.join(","))
+    }
+}
+
+/// `consortium=<id>/ingest_date=<d>/<source>+<first>-<last>.parquet` → (id, source, last).
+fn describe(relative: &Path) -> Option<(String, String, i64)> {
+    let mut parts = relative.iter().filter_map(|p| p.to_str());
+    let consortium = parts.next()?.strip_prefix("consortium=")?.to_owned();
+    let name = parts.nth(1)?.strip_suffix(".parquet")?;
+    let (source, range) = name.rsplit_once('+')?;
+    let last = range.split_once('-')?.1.parse().ok()?;
+    Some((consortium, source.to_owned(), last))
+}
+
+fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, TransformError> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = fs::read_dir(&dir).map_err(|source| TransformError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|source| TransformError::Io {
+                    path: dir.clone(),
+                    source,
+                })?
+                .path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                pending.push(path);
+            } else if name.ends_with(".parquet") && !name.starts_with('.') {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn polars_type(data_type: &arrow_schema::DataType) -> DataType {
+    use arrow_schema::DataType as Arrow;
+    match data_type {
+        Arrow::Utf8 => DataType::String,
+        Arrow::Date32 => DataType::Date,
+        Arrow::Timestamp(_, _) => {
+            DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        }
+        Arrow::Float64 => DataType::Float64,
+        Arrow::Boolean => DataType::Boolean,
+        Arrow::Int32 => DataType::Int32,
+        Arrow::Int64 => DataType::Int64,
+        _ => DataType::Binary,
+    }
+}
+
+fn polars_schema(schema: &arrow_schema::Schema) -> Schema {
+    schema
+        .fields()
+        .iter()
+        .map(|field| Field::new(field.name().as_str().into(), polars_type(field.data_type())))
+        .collect()
+}
+
+/// Scans `files` lazily, or an empty frame of `schema` when there are none.
+pub(crate) fn scan(files: &[PathBuf], schema: &arrow_schema::Schema) -> Result<LazyFrame, TransformError> {
+    if files.is_empty() {
+        return Ok(DataFrame::empty_with_schema(&polars_schema(schema)).lazy());
+    }
+    let paths: Vec<PlRefPath> = files
+        .iter()
+        .map(|path| PlRefPath::new(path.to_string_lossy().as_ref()))
+        .collect();
+    let args = ScanArgsParquet {
+        glob: false,
+        ..ScanArgsParquet::default()
+    };
+    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(TransformError::Polars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_describe_their_source() {
+        let relative = Path::new("consortium=north-shore/ingest_date=2026-11-23/file.a.ndjson+00000000000000000001-00000000000000000042.parquet");
+        assert_eq!(
+            describe(relative),
+            Some(("north-shore".into(), "file.a.ndjson".into(), 42))
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! Transform: rebuilds the indicator tables from the event lake for an `as_of` date.
+//!
+//! The definitions are `shared/spec/INDICATORS.md`. A run reads the committed lake files,
+//! keeps the events visible at `as_of`, derives facts (section 1: dedupe, corrections,
+//! episodes, attribution, jobs) and writes the seven tables of section 2 as Parquet under
+//! `OUT/tables/`, each sorted by its key and carrying provenance metadata (`as_of`,
+//! definitions version, program version, lake watermark). Everything is Polars lazy frames:
+//! the only per-row Rust loop lays out the turnover month grid, one row per agency-month.
+//!
+//! ```no_run
+//! use chrono::NaiveDate;
+//! use outcomes_transform::{Config, TransformSettings, run};
+//!
+//! let summary = run(&TransformSettings {
+//!     lake: "lake".into(),
+//!     out: "out".into(),
+//!     as_of: NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
+//!     config: Config::default(),
+//! })?;
+//! for table in &summary.tables {
+//!     println!("{} rows in {}", table.rows, table.path.display());
+//! }
+//! # Ok::<(), outcomes_transform::TransformError>(())
+//! ```
+
+mod config;
+mod error;
+mod facts;
+mod lake;
+mod names;
+mod tables;
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use outcomes_schemas::lake::{content_columns, events_schema, rejected_schema};
+use polars::prelude::*;
+
+pub use config::{Config, ConfigError, ConsortiumConfig, DEFAULT_WAGE_FLOOR};
+pub use error::TransformError;
+pub use lake::LakeFiles;
+
+/// Version of INDICATORS.md these tables implement.
+pub const DEFINITIONS_VERSION: &str = "1";
+
+/// Parquet key-value metadata keys on every table file.
+pub mod meta {
+    /// The `as_of` date.
+    pub const AS_OF: &str = "outcomes.as_of";
+    /// INDICATORS.md version.
+    pub const DEFINITIONS_VERSION: &str = "outcomes.definitions_version";
+    /// The program version that wrote the file.
+    pub const PROGRAM_VERSION: &str = "outcomes.program_version";
+    /// JSON object: highest committed position per `<consortium>/<source>` read.
+    pub const LAKE_WATERMARK: &str = "outcomes.lake_watermark";
+}
+
+/// The table names: the seven of INDICATORS.md in its order, then `wages_monthly` (wage
+/// totals by agency and month, for reports).
+pub const TABLES: [&str; 8] = [
+    "episodes",
+    "placements",
+    "cohort_timeliness",
+    "first_job_retention",
+    "turnover",
+    "employment_outcomes",
+    "data_quality",
+    "wages_monthly",
+];
+
+/// What to transform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransformSettings {
+    /// The event lake's root folder.
+    pub lake: PathBuf,
+    /// The output folder; tables go to `OUT/tables/`.
+    pub out: PathBuf,
+    /// The knowledge date D.
+    pub as_of: NaiveDate,
+    /// Wage floors and other settings.
+    pub config: Config,
+}
+
+/// One table written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenTable {
+    /// Table name.
+    pub name: &'static str,
+    /// Its Parquet file.
+    pub path: PathBuf,
+    /// Its row count.
+    pub rows: usize,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Committed lake files read.
+    pub lake_files: usize,
+    /// Tables written, in INDICATORS.md order.
+    pub tables: Vec<WrittenTable>,
+}
+
+/// Reads the configuration file at `path`.
+pub fn load_config(path: &Path) -> Result<Config, TransformError> {
+    let text = fs::read_to_string(path).map_err(|source| TransformError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Config::from_toml(&text).map_err(|source| TransformError::Config {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Computes the seven tables, lazily, from lake frames: the pure core of a run.
+///
+/// `events` and `rejected` have the lake's columns (`docs/LAKE.md`); the result lists
+/// `(table name, frame, key columns)`.
+pub fn compute(
+    events: LazyFrame,
+    rejected: LazyFrame,
+    as_of: NaiveDate,
+    config: &Config,
+) -> Result<Vec<(&'static str, LazyFrame, Vec<&'static str>)>, TransformError> {
+    let as_of_days = i32::try_from((as_of - NaiveDate::default()).num_days())
+        .map_err(|_| TransformError::Polars(PolarsError::ComputeError("as_of out of range".into())))?;
+    let content: Vec<&str> = content_columns().collect();
+    let visible = facts::visible(events, as_of_days);
+    let mut facts = facts::derive(visible, &content, as_of_days).map_err(TransformError::Polars)?;
+    let rejections = rejected.select([
+        col(names::CONSORTIUM),
+        col(names::AGENCY),
+        concat_str([lit("rejected:"), col("reason")], "", false).alias(names::ISSUE),
+    ]);
+    facts.issues = concat([facts.issues, rejections], UnionArgs::default())
+        .map_err(TransformError::Polars)?;
+    let tables = tables::build(facts, as_of, config).map_err(TransformError::Polars)?;
+    Ok(tables.tables)
+}
+
+/// Runs a transform: reads the lake, writes the tables.
+pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
+    let files = LakeFiles::list(&settings.lake)?;
+    let events = lake::scan(&files.events, &events_schema())?;
+    let rejected = lake::scan(&files.rejected, &rejected_schema())?;
+    let tables = compute(events, rejected, settings.as_of, &settings.config)?;
+
+    let folder = settings.out.join("tables");
+    fs::create_dir_all(&folder).map_err(|source| TransformError::Io {
+        path: folder.clone(),
+        source,
+    })?;
+    let metadata = vec![
+        (meta::AS_OF.to_owned(), settings.as_of.to_string()),
+        (meta::DEFINITIONS_VERSION.to_owned(), DEFINITIONS_VERSION.to_owned()),
+        (meta::PROGRAM_VERSION.to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        (meta::LAKE_WATERMARK.to_owned(), files.watermark_json()),
+    ];
+    let mut written = Vec::new();
+    for (name, frame, keys) in tables {
+        let mut table = frame
+            .sort(keys, SortMultipleOptions::default().with_maintain_order(true))
+            .collect()
+            .map_err(TransformError::Polars)?;
+        let path = folder.join(format!("{name}.parquet"));
+        write_table(&mut table, &path, metadata.clone())?;
+        written.push(WrittenTable {
+            name,
+            path,
+            rows: table.height(),
+        });
+    }
+    Ok(Summary {
+        lake_files: files.events.len() + files.rejected.len(),
+        tables: written,
+    })
+}
+
+/// Writes a table atomically (temporary name, then rename), zstd-compressed, with metadata.
+fn write_table(
+    table: &mut DataFrame,
+    path: &Path,
+    metadata: Vec<(String, String)>,
+) -> Result<(), TransformError> {
+    let io = |source| TransformError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let temporary = path.with_extension("parquet.tmp");
+    let file = File::create(&temporary).map_err(io)?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
+        .set_parallel(false)
+        .finish(table)
+        .map_err(TransformError::Polars)?;
+    fs::rename(&temporary, path).map_err(io)?;
+    Ok(())
+}

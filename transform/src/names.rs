@@ -1,0 +1,30 @@
+//! Column names shared by the transform steps, and small expression helpers.
+
+use polars::prelude::*;
+
+/// `consortium_id`.
+pub(crate) const CONSORTIUM: &str = "consortium_id";
+/// `agency_id`.
+pub(crate) const AGENCY: &str = "agency_id";
+/// `person_key`.
+pub(crate) const PERSON: &str = "person_key";
+/// `event_id`.
+pub(crate) const EVENT_ID: &str = "event_id";
+/// `event_type`.
+pub(crate) const EVENT_TYPE: &str = "event_type";
+/// `episode_no`.
+pub(crate) const EPISODE_NO: &str = "episode_no";
+/// `issue` (data quality).
+pub(crate) const ISSUE: &str = "issue";
+/// The agency label of consortium-wide rows.
+pub(crate) const ALL: &str = "ALL";
+
+/// Column expressions for a list of names.
+pub(crate) fn key(names: &[&str]) -> Vec<Expr> {
+    names.iter().map(|name| col(*name)).collect()
+}
+
+/// A date column as days since 1970-01-01, for day arithmetic.
+pub(crate) fn days(name: &str) -> Expr {
+    col(name).cast(DataType::Int32)
+}

@@ -1,0 +1,484 @@
+//! INDICATORS.md section 2: the seven tables, from the facts.
+//!
+//! Grouped tables get their consortium-wide `ALL` rows by stacking the input twice, once as it
+//! is and once with `agency_id = "ALL"`, and grouping once: every measure of an `ALL` row is
+//! then computed over the whole consortium, never summed from agency rates.
+
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::facts::Facts;
+use crate::names::{AGENCY, ALL, CONSORTIUM, EPISODE_NO, ISSUE, PERSON, days, key};
+
+/// The seven tables, lazily, plus their sort keys.
+pub(crate) struct Tables {
+    /// `(name, frame, key columns)` in INDICATORS.md order.
+    pub(crate) tables: Vec<(&'static str, LazyFrame, Vec<&'static str>)>,
+}
+
+fn count(predicate: Expr) -> Expr {
+    predicate.fill_null(lit(false)).cast(DataType::Int64).sum()
+}
+
+fn rate(numerator: &str, denominator: &str, name: &str) -> Expr {
+    when(col(denominator).eq(lit(0i64)))
+        .then(lit(NULL).cast(DataType::Float64))
+        .otherwise(col(numerator).cast(DataType::Float64) / col(denominator).cast(DataType::Float64))
+        .alias(name)
+}
+
+fn median_of(expr: Expr) -> Expr {
+    expr.cast(DataType::Float64).median()
+}
+
+fn p90_of(expr: Expr) -> Expr {
+    expr.cast(DataType::Float64)
+        .quantile(lit(0.9), QuantileMethod::Linear)
+}
+
+fn month_label(name: &str) -> Expr {
+    col(name).dt().to_string("%Y-%m")
+}
+
+fn with_all(frame: LazyFrame) -> LazyFrame {
+    let everyone = frame.clone().with_column(lit(ALL).alias(AGENCY));
+    concat([frame, everyone], UnionArgs::default()).unwrap_or_else(|_| LazyFrame::default())
+}
+
+fn month_index(name: &str) -> Expr {
+    col(name).dt().year().cast(DataType::Int32) * lit(12) + col(name).dt().month().cast(DataType::Int32)
+        - lit(1)
+}
+
+/// Builds the tables; `turnover_groups` is the only step that collects early (one row per
+/// agency) to lay out its month grid.
+pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsResult<Tables> {
+    let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
+    let episode = [CONSORTIUM, PERSON, EPISODE_NO];
+
+    // episodes
+    let activity = facts.attributed.group_by(key(&episode)).agg([
+        col("occurred_on")
+            .filter(col("event_type").eq(lit("assessment")))
+            .min()
+            .alias("first_assessment_on"),
+        col("occurred_on")
+            .filter(col("event_type").neq(lit("placement")))
+            .min()
+            .alias("_first_activity_on"),
+        count(col("event_type").eq(lit("assessment"))).alias("assessments"),
+        count(col("event_type").eq(lit("service"))).alias("services"),
+    ]);
+    let job_starts = facts.jobs.clone().group_by(key(&episode)).agg([
+        col("start_on").min().alias("first_placement_on"),
+        len().cast(DataType::Int64).alias("placements"),
+    ]);
+    let episodes = facts
+        .episodes
+        .join(activity, key(&episode), key(&episode), JoinArgs::new(JoinType::Left))
+        .join(job_starts, key(&episode), key(&episode), JoinArgs::new(JoinType::Left))
+        .with_columns([
+            polars::lazy::dsl::min_horizontal([col("_first_activity_on"), col("first_placement_on")])?
+                .alias("first_service_on"),
+            month_label("intake_on").alias("cohort_month"),
+            col("assessments").fill_null(lit(0i64)),
+            col("services").fill_null(lit(0i64)),
+            col("placements").fill_null(lit(0i64)),
+        ])
+        .with_columns([
+            (days("first_service_on") - days("intake_on"))
+                .cast(DataType::Int64)
+                .alias("days_to_service"),
+            (days("first_placement_on") - days("intake_on"))
+                .cast(DataType::Int64)
+                .alias("days_to_placement"),
+        ])
+        .select(key(&[
+            CONSORTIUM,
+            AGENCY,
+            PERSON,
+            EPISODE_NO,
+            "intake_on",
+            "cohort_month",
+            "exit_on",
+            "exit_outcome",
+            "first_service_on",
+            "first_assessment_on",
+            "first_placement_on",
+            "days_to_service",
+            "days_to_placement",
+            "assessments",
+            "services",
+            "placements",
+        ]))
+        .cache();
+
+    // placements
+    let placements = facts
+        .jobs
+        .clone()
+        .select(key(&[
+            CONSORTIUM,
+            AGENCY,
+            PERSON,
+            EPISODE_NO,
+            "job_id",
+            "employer_key",
+            "start_on",
+            "end_on",
+            "separation_reason",
+            "hourly_wage",
+            "hours_per_week",
+            "weekly_earnings",
+            "competitive_integrated",
+            "job_seq",
+            "days_employed",
+            "retained_30d",
+            "retained_90d",
+            "retained_180d",
+            "next_start_on",
+            "wages_total",
+            "hours_total",
+            "wage_records",
+        ]))
+        .cache();
+
+    // cohort_timeliness
+    let eligible = |n: i32| (days("intake_on") + lit(n)).lt_eq(lit(as_of_days));
+    let cohort_timeliness = with_all(episodes.clone())
+        .group_by(key(&[CONSORTIUM, AGENCY, "cohort_month"]))
+        .agg([
+            len().cast(DataType::Int64).alias("intakes"),
+            count(col("first_service_on").is_not_null()).alias("served"),
+            median_of(col("days_to_service")).alias("median_days_to_service"),
+            p90_of(col("days_to_service")).alias("p90_days_to_service"),
+            count(eligible(30)).alias("eligible_30d"),
+            count(eligible(30).and(col("days_to_service").lt_eq(lit(30i64)))).alias("served_within_30d"),
+            count(col("first_placement_on").is_not_null()).alias("placed"),
+            median_of(col("days_to_placement")).alias("median_days_to_placement"),
+            p90_of(col("days_to_placement")).alias("p90_days_to_placement"),
+            count(eligible(45)).alias("eligible_45d"),
+            count(eligible(45).and(col("days_to_placement").lt_eq(lit(45i64)))).alias("placed_within_45d"),
+            count(col("first_assessment_on").is_not_null()).alias("assessed"),
+            count(
+                col("first_assessment_on")
+                    .is_not_null()
+                    .and(col("first_placement_on").is_null()),
+            )
+            .alias("assessed_not_placed"),
+            count(col("exit_on").is_not_null()).alias("exited"),
+        ])
+        .with_columns([
+            (col("intakes") - col("served")).alias("still_waiting"),
+            rate("served_within_30d", "eligible_30d", "served_within_30d_rate"),
+            rate("placed_within_45d", "eligible_45d", "placed_within_45d_rate"),
+        ])
+        .select(key(&[
+            CONSORTIUM,
+            AGENCY,
+            "cohort_month",
+            "intakes",
+            "served",
+            "still_waiting",
+            "median_days_to_service",
+            "p90_days_to_service",
+            "eligible_30d",
+            "served_within_30d",
+            "served_within_30d_rate",
+            "placed",
+            "median_days_to_placement",
+            "p90_days_to_placement",
+            "eligible_45d",
+            "placed_within_45d",
+            "placed_within_45d_rate",
+            "assessed",
+            "assessed_not_placed",
+            "exited",
+        ]));
+
+    // first_job_retention
+    let mut retention_aggs = vec![len().cast(DataType::Int64).alias("first_jobs")];
+    for n in [30, 90, 180] {
+        let column = format!("retained_{n}d");
+        retention_aggs.push(count(col(column.as_str()).is_not_null()).alias(format!("eligible_{n}d")));
+        retention_aggs.push(count(col(column.as_str())).alias(column));
+    }
+    retention_aggs.extend([
+        count(col("end_on").is_not_null()).alias("separated"),
+        count(col("next_start_on").is_not_null()).alias("moved_to_subsequent"),
+        median_of(days("next_start_on") - days("end_on")).alias("median_days_to_next_job"),
+    ]);
+    let first_job_retention = with_all(placements.clone().filter(col("job_seq").eq(lit(1i64))))
+        .with_column(month_label("start_on").alias("start_month"))
+        .group_by(key(&[CONSORTIUM, AGENCY, "start_month"]))
+        .agg(retention_aggs)
+        .with_columns([
+            rate("retained_30d", "eligible_30d", "retention_30d_rate"),
+            rate("retained_90d", "eligible_90d", "retention_90d_rate"),
+            rate("retained_180d", "eligible_180d", "retention_180d_rate"),
+        ])
+        .select(key(&[
+            CONSORTIUM,
+            AGENCY,
+            "start_month",
+            "first_jobs",
+            "eligible_30d",
+            "retained_30d",
+            "retention_30d_rate",
+            "eligible_90d",
+            "retained_90d",
+            "retention_90d_rate",
+            "eligible_180d",
+            "retained_180d",
+            "retention_180d_rate",
+            "separated",
+            "moved_to_subsequent",
+            "median_days_to_next_job",
+        ]));
+
+    let turnover = turnover(placements.clone(), as_of)?;
+
+    // employment_outcomes
+    let floor = config.wage_floor_expr(col(CONSORTIUM));
+    let quarter_label = |name: &str| {
+        concat_str(
+            [
+                col(name).dt().year().cast(DataType::String),
+                lit("Q"),
+                col(name).dt().quarter().cast(DataType::String),
+            ],
+            "",
+            false,
+        )
+    };
+    let outcome_keys = [CONSORTIUM, AGENCY, "quarter"];
+    let job_measures = with_all(placements.clone())
+        .with_column(quarter_label("start_on").alias("quarter"))
+        .group_by(key(&outcome_keys))
+        .agg([
+            len().cast(DataType::Int64).alias("placements"),
+            col(PERSON).n_unique().cast(DataType::Int64).alias("persons_placed"),
+            count(col("job_seq").eq(lit(1i64))).alias("first_placements"),
+            col("hourly_wage").median().alias("median_hourly_wage"),
+            col("hourly_wage").mean().alias("mean_hourly_wage"),
+            col("hours_per_week").median().alias("median_hours_per_week"),
+            col("weekly_earnings").median().alias("median_weekly_earnings"),
+            count(col("hourly_wage").gt_eq(floor.clone())).alias("at_or_above_wage_floor"),
+            count(col("competitive_integrated")).alias("competitive_integrated"),
+        ]);
+    let wage_measures = with_all(facts.wages.clone())
+        .with_column(quarter_label("occurred_on").alias("quarter"))
+        .group_by(key(&outcome_keys))
+        .agg([
+            col("gross_wages").sum().alias("wages_reported"),
+            col("hours_worked").sum().alias("hours_reported"),
+            col(PERSON).n_unique().cast(DataType::Int64).alias("persons_with_wages"),
+        ]);
+    let employment_outcomes = job_measures
+        .join(
+            wage_measures,
+            key(&outcome_keys),
+            key(&outcome_keys),
+            JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
+        )
+        .with_columns([
+            col("placements").fill_null(lit(0i64)),
+            col("persons_placed").fill_null(lit(0i64)),
+            col("first_placements").fill_null(lit(0i64)),
+            col("at_or_above_wage_floor").fill_null(lit(0i64)),
+            col("competitive_integrated").fill_null(lit(0i64)),
+            col("wages_reported").fill_null(lit(0.0)),
+            col("hours_reported").fill_null(lit(0.0)),
+            col("persons_with_wages").fill_null(lit(0i64)),
+            floor.alias("wage_floor"),
+        ])
+        .select(key(&[
+            CONSORTIUM,
+            AGENCY,
+            "quarter",
+            "placements",
+            "persons_placed",
+            "first_placements",
+            "median_hourly_wage",
+            "mean_hourly_wage",
+            "median_hours_per_week",
+            "median_weekly_earnings",
+            "at_or_above_wage_floor",
+            "wage_floor",
+            "competitive_integrated",
+            "wages_reported",
+            "hours_reported",
+            "persons_with_wages",
+        ]));
+
+    // wages_monthly: an extra table (not in INDICATORS.md) so that reports can total wages
+    // for any month or quarter without reading every wage record.
+    let wages_monthly = with_all(facts.wages)
+        .with_column(month_label("occurred_on").alias("month"))
+        .group_by(key(&[CONSORTIUM, AGENCY, "month"]))
+        .agg([
+            col("gross_wages").sum().alias("wages_reported"),
+            col("hours_worked").sum().alias("hours_reported"),
+            len().cast(DataType::Int64).alias("wage_records"),
+            col(PERSON).n_unique().cast(DataType::Int64).alias("persons_with_wages"),
+        ]);
+
+    let data_quality = with_all(facts.issues)
+        .group_by(key(&[CONSORTIUM, AGENCY, ISSUE]))
+        .agg([len().cast(DataType::Int64).alias("events")]);
+
+    Ok(Tables {
+        tables: vec![
+            ("episodes", episodes, vec![CONSORTIUM, PERSON, EPISODE_NO]),
+            ("placements", placements, vec![CONSORTIUM, PERSON, "job_id"]),
+            ("cohort_timeliness", cohort_timeliness, vec![CONSORTIUM, AGENCY, "cohort_month"]),
+            ("first_job_retention", first_job_retention, vec![CONSORTIUM, AGENCY, "start_month"]),
+            ("turnover", turnover, vec![CONSORTIUM, AGENCY, "month"]),
+            ("employment_outcomes", employment_outcomes, vec![CONSORTIUM, AGENCY, "quarter"]),
+            ("data_quality", data_quality, vec![CONSORTIUM, AGENCY, ISSUE]),
+            ("wages_monthly", wages_monthly, vec![CONSORTIUM, AGENCY, "month"]),
+        ],
+    })
+}
+
+/// The `turnover` table: a month grid per group (agency, and ALL) from its first job start
+/// through the month of `as_of`, with job counts from cumulative monthly starts and ends.
+///
+/// With `s` the month's first day and `e = min(last day, as_of)`: jobs active at `s` are those
+/// started on or before `s` less those ended before `s` (an ended job started before it ended);
+/// likewise at `e`. So per month we need starts, starts on day 1, ends, and ends on day `e`.
+fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> {
+    let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
+    let as_of_index = as_of.year() * 12 + as_of.month0() as i32;
+    let group = [CONSORTIUM, AGENCY];
+    let jobs = with_all(placements).cache();
+
+    let firsts = jobs
+        .clone()
+        .group_by(key(&group))
+        .agg([month_index("start_on").min().alias("_first")])
+        .sort(group.to_vec(), SortMultipleOptions::default())
+        .collect()?;
+    let grid = month_grid(&firsts, as_of, as_of_index)?;
+
+    let month = "_month";
+    let starts = jobs
+        .clone()
+        .with_column(month_index("start_on").alias(month))
+        .group_by(key(&[CONSORTIUM, AGENCY, month]))
+        .agg([
+            len().cast(DataType::Int64).alias("starts"),
+            count(col("start_on").dt().day().eq(lit(1))).alias("_starts_day1"),
+        ]);
+    let is_last_day = (days("end_on") + lit(1)).cast(DataType::Date).dt().day().eq(lit(1));
+    let on_e = when(month_index("end_on").eq(lit(as_of_index)))
+        .then(days("end_on").eq(lit(as_of_days)))
+        .otherwise(is_last_day);
+    let mut end_aggs = vec![
+        len().cast(DataType::Int64).alias("separations"),
+        count(on_e).alias("_ends_on_e"),
+    ];
+    for reason in ["quit", "laid_off", "fired", "temporary_end", "other"] {
+        end_aggs.push(
+            count(col("separation_reason").eq(lit(reason))).alias(format!("separations_{reason}")),
+        );
+    }
+    let ends = jobs
+        .filter(col("end_on").is_not_null())
+        .with_column(month_index("end_on").alias(month))
+        .group_by(key(&[CONSORTIUM, AGENCY, month]))
+        .agg(end_aggs);
+
+    let month_key = [CONSORTIUM, AGENCY, month];
+    let zero_filled = [
+        "starts",
+        "_starts_day1",
+        "separations",
+        "_ends_on_e",
+        "separations_quit",
+        "separations_laid_off",
+        "separations_fired",
+        "separations_temporary_end",
+        "separations_other",
+    ];
+    let frame = grid
+        .lazy()
+        .join(starts, key(&month_key), key(&month_key), JoinArgs::new(JoinType::Left))
+        .join(ends, key(&month_key), key(&month_key), JoinArgs::new(JoinType::Left))
+        .with_columns(
+            zero_filled
+                .iter()
+                .map(|name| col(*name).fill_null(lit(0i64)))
+                .collect::<Vec<_>>(),
+        )
+        .sort(month_key.to_vec(), SortMultipleOptions::default())
+        .with_columns([
+            (col("starts").cum_sum(false).over(key(&group))? - col("starts")).alias("_starts_before"),
+            (col("separations").cum_sum(false).over(key(&group))? - col("separations"))
+                .alias("_ends_before"),
+        ])
+        .with_columns([
+            (col("_starts_before") + col("_starts_day1") - col("_ends_before")).alias("active_at_start"),
+            (col("_starts_before") + col("starts")
+                - (col("_ends_before") + col("separations") - col("_ends_on_e")))
+            .alias("active_at_end"),
+        ])
+        .with_column(
+            when((col("active_at_start") + col("active_at_end")).eq(lit(0i64)))
+                .then(lit(NULL).cast(DataType::Float64))
+                .otherwise(
+                    col("separations").cast(DataType::Float64)
+                        / ((col("active_at_start") + col("active_at_end")).cast(DataType::Float64)
+                            / lit(2.0)),
+                )
+                .alias("turnover_rate"),
+        )
+        .select(key(&[
+            CONSORTIUM,
+            AGENCY,
+            "month",
+            "active_at_start",
+            "active_at_end",
+            "starts",
+            "separations",
+            "separations_quit",
+            "separations_laid_off",
+            "separations_fired",
+            "separations_temporary_end",
+            "separations_other",
+            "turnover_rate",
+            "partial_month",
+        ]));
+    Ok(frame)
+}
+
+/// One row per (group, month) from the group's first month through the month of `as_of`.
+/// Built directly: it has a row per agency-month, not per event.
+fn month_grid(firsts: &DataFrame, as_of: NaiveDate, as_of_index: i32) -> PolarsResult<DataFrame> {
+    let consortia = firsts.column(CONSORTIUM)?.str()?;
+    let agencies = firsts.column(AGENCY)?.str()?;
+    let first_months = firsts.column("_first")?.i32()?;
+    let partial = as_of.succ_opt().is_some_and(|next| next.month() == as_of.month());
+    let (mut consortium, mut agency, mut index, mut label, mut is_partial) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for row in 0..firsts.height() {
+        let (Some(c), Some(a), Some(first)) = (consortia.get(row), agencies.get(row), first_months.get(row)) else {
+            continue;
+        };
+        for month in first..=as_of_index {
+            consortium.push(c.to_owned());
+            agency.push(a.to_owned());
+            index.push(month);
+            label.push(format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1));
+            is_partial.push(partial && month == as_of_index);
+        }
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new(CONSORTIUM.into(), consortium),
+        Column::new(AGENCY.into(), agency),
+        Column::new("_month".into(), index),
+        Column::new("month".into(), label),
+        Column::new("partial_month".into(), is_partial),
+    ])
+}
