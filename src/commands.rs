@@ -61,7 +61,11 @@ pub struct IngestArgs {
     #[arg(long)]
     pub lake: PathBuf,
     /// Kafka bootstrap servers: run as a worker until SIGTERM or Ctrl-C.
-    #[arg(long, required_unless_present = "from_file", conflicts_with = "from_file")]
+    #[arg(
+        long,
+        required_unless_present = "from_file",
+        conflicts_with = "from_file"
+    )]
     pub brokers: Option<String>,
     /// Consumer group of the worker.
     #[arg(long, default_value = "outcomes-ingest")]
@@ -108,7 +112,11 @@ pub struct ReportArgs {
     #[arg(long)]
     pub consortium: String,
     /// The period: a month (2026-08) or a quarter (2026Q3).
-    #[arg(long, required_unless_present = "schedule", conflicts_with = "schedule")]
+    #[arg(
+        long,
+        required_unless_present = "schedule",
+        conflicts_with = "schedule"
+    )]
     pub period: Option<Period>,
     /// Report the last complete month or quarter (for scheduled runs).
     #[arg(long)]
@@ -160,7 +168,10 @@ fn progress(total: u64, message: &str) -> ProgressBar {
 }
 
 /// Writes the scenario's feed under `out`; returns the folders written, per consortium.
-pub fn write_feed(scenario: &Scenario, out: &Path) -> anyhow::Result<(u64, BTreeMap<String, PathBuf>)> {
+pub fn write_feed(
+    scenario: &Scenario,
+    out: &Path,
+) -> anyhow::Result<(u64, BTreeMap<String, PathBuf>)> {
     let mut writers: HashMap<(String, String), BufWriter<File>> = HashMap::new();
     let mut folders = BTreeMap::new();
     let mut count = 0u64;
@@ -179,7 +190,10 @@ pub fn write_feed(scenario: &Scenario, out: &Path) -> anyhow::Result<(u64, BTree
                 match fs::create_dir_all(&folder).and_then(|()| File::create(&path)) {
                     Ok(file) => entry.insert(BufWriter::new(file)),
                     Err(error) => {
-                        failure = Some(anyhow::Error::new(error).context(format!("cannot create {}", path.display())));
+                        failure = Some(
+                            anyhow::Error::new(error)
+                                .context(format!("cannot create {}", path.display())),
+                        );
                         return;
                     }
                 }
@@ -227,17 +241,27 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     if let Some(brokers) = &args.brokers {
         let mut messages = Vec::new();
         outcomes_synth::generate(&args.scenario(), &mut |m| {
-            messages.push((format!("outcomes.{}.{}", m.consortium, m.event_type), m.key.clone(), m.value.clone()));
+            messages.push((
+                format!("outcomes.{}.{}", m.consortium, m.event_type),
+                m.key.clone(),
+                m.value.clone(),
+            ));
         });
         let publisher = outcomes_ingest::Publisher::new(brokers)?;
-        let sent = runtime()?.block_on(publisher.send_all(
-            messages.iter().map(|(t, k, v)| (t.as_str(), k.as_str(), v.as_bytes())),
-            50_000,
-        ))?;
+        let sent = runtime()?.block_on(
+            publisher.send_all(
+                messages
+                    .iter()
+                    .map(|(t, k, v)| (t.as_str(), k.as_str(), v.as_bytes())),
+                50_000,
+            ),
+        )?;
         println!("produced {sent} messages to {brokers}");
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(out) = &args.out else { bail!("give --out or --brokers") };
+    let Some(out) = &args.out else {
+        bail!("give --out or --brokers")
+    };
     let (count, folders) = write_feed(&args.scenario(), out)?;
     println!("wrote {count} messages");
     for (consortium, folder) in folders {
@@ -273,7 +297,11 @@ pub fn validate(file: &Path, consortium: &str) -> anyhow::Result<ExitCode> {
             }
             Err(rejection) => {
                 counts[rejection.reason as usize] += 1;
-                writeln!(out, "line {number}: {} {}", rejection.reason, rejection.detail)?;
+                writeln!(
+                    out,
+                    "line {number}: {} {}",
+                    rejection.reason, rejection.detail
+                )?;
             }
         }
     }
@@ -285,19 +313,37 @@ pub fn validate(file: &Path, consortium: &str) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Loads a file or folder into the lake, with a progress bar on a terminal.
-pub fn load_files(lake: &Path, path: &Path, consortium: &str, pseudonymizer: Pseudonymizer) -> anyhow::Result<Tally> {
+pub fn load_files(
+    lake: &Path,
+    path: &Path,
+    consortium: &str,
+    pseudonymizer: Pseudonymizer,
+) -> anyhow::Result<Tally> {
     let consortium = ConsortiumId::new(consortium).context("--consortium")?;
     let lake = Lake::open(lake)?;
-    let loader = FileIngest::new(lake, Validator::new(pseudonymizer), consortium, BatchLimits::default());
+    let loader = FileIngest::new(
+        lake,
+        Validator::new(pseudonymizer),
+        consortium,
+        BatchLimits::default(),
+    );
     let files = FileIngest::files(path)?;
     if files.is_empty() {
         bail!("{} holds no .ndjson or .jsonl files", path.display());
     }
-    let total: u64 = files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum();
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
     let bar = progress(total, "ingest");
     let mut tally = Tally::default();
     let mut done = 0;
@@ -323,7 +369,8 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     };
     let tally = match (&args.brokers, &args.from_file, &args.consortium) {
         (Some(brokers), _, _) => {
-            let mut settings = outcomes_ingest::KafkaSettings::new(brokers.clone(), args.group.clone());
+            let mut settings =
+                outcomes_ingest::KafkaSettings::new(brokers.clone(), args.group.clone());
             settings.topics = args.topics.clone();
             settings.limits = limits;
             let lake = Lake::open(&args.lake)?;
@@ -345,7 +392,9 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
                 shutdown_signal(),
             ))?
         }
-        (None, Some(path), Some(consortium)) => load_files(&args.lake, path, consortium, pseudonymizer)?,
+        (None, Some(path), Some(consortium)) => {
+            load_files(&args.lake, path, consortium, pseudonymizer)?
+        }
         _ => bail!("give --brokers, or --from-file with --consortium"),
     };
     println!(
@@ -365,15 +414,30 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `outcomes transform`.
-pub fn transform(lake: PathBuf, out: PathBuf, as_of: NaiveDate, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn transform(
+    lake: PathBuf,
+    out: PathBuf,
+    as_of: NaiveDate,
+    config: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let config = match config {
         Some(path) => outcomes_transform::load_config(path)?,
         None => outcomes_transform::Config::default(),
     };
-    let summary = outcomes_transform::run(&outcomes_transform::TransformSettings { lake, out, as_of, config })?;
+    let summary = outcomes_transform::run(&outcomes_transform::TransformSettings {
+        lake,
+        out,
+        as_of,
+        config,
+    })?;
     println!("read {} lake files", summary.lake_files);
     for table in summary.tables {
-        println!("  {:<20} {:>9} rows  {}", table.name, table.rows, table.path.display());
+        println!(
+            "  {:<20} {:>9} rows  {}",
+            table.name,
+            table.rows,
+            table.path.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -403,13 +467,23 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give --period or --schedule"),
     };
     let as_of = args.as_of.unwrap_or(period.end());
-    let (snapshot, published) = publish_report(&args.tables, &args.consortium, period, as_of, args.k, &args.out)?;
+    let (snapshot, published) = publish_report(
+        &args.tables,
+        &args.consortium,
+        period,
+        as_of,
+        args.k,
+        &args.out,
+    )?;
     if let Some(brokers) = &args.publish_kafka {
         let publisher = outcomes_ingest::Publisher::new(brokers)?;
         let key = format!("{}:{period}:{as_of}", snapshot.consortium_id);
         let value = outcomes_report::render::json(&snapshot);
         runtime()?.block_on(publisher.send(outcomes_schemas::SNAPSHOT_TOPIC, &key, &value))?;
-        println!("sent to {} on {brokers}, key {key}", outcomes_schemas::SNAPSHOT_TOPIC);
+        println!(
+            "sent to {} on {brokers}, key {key}",
+            outcomes_schemas::SNAPSHOT_TOPIC
+        );
     }
     if published.written {
         println!("published {period} as of {as_of}:");

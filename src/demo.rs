@@ -11,16 +11,16 @@ use outcomes_synth::Scenario;
 
 use crate::commands;
 
-/// The measures shown in the terminal summary.
-const HEADLINE: [Measure; 8] = [
-    Measure::Intakes,
-    Measure::MedianDaysToService,
-    Measure::MedianDaysToPlacement,
-    Measure::AssessedNotPlaced,
-    Measure::PersonsPlaced,
-    Measure::MedianHourlyWage,
-    Measure::Retention90dRate,
-    Measure::PersonsMovedToSubsequent,
+/// The measures shown in the terminal summary, with short headings.
+const HEADLINE: [(Measure, &str); 8] = [
+    (Measure::Intakes, "intakes"),
+    (Measure::MedianDaysToService, "days to\nservice"),
+    (Measure::MedianDaysToPlacement, "days to\njob"),
+    (Measure::AssessedNotPlaced, "assessed,\nno job"),
+    (Measure::PersonsPlaced, "placed"),
+    (Measure::MedianHourlyWage, "median\nwage"),
+    (Measure::Retention90dRate, "kept\n90 days"),
+    (Measure::PersonsMovedToSubsequent, "next\njob"),
 ];
 
 fn shown(cell: Option<Cell>, k: i64) -> String {
@@ -48,8 +48,12 @@ pub fn run(out: &Path, participants: u32) -> anyhow::Result<ExitCode> {
     );
 
     let feed = out.join("feed");
-    let (messages, folders) = commands::write_feed(&scenario, &feed).context("generating the feed")?;
-    println!("1. generated {messages} messages (with late records, corrections, duplicates and ~1% invalid) in {}", feed.display());
+    let (messages, folders) =
+        commands::write_feed(&scenario, &feed).context("generating the feed")?;
+    println!(
+        "1. generated {messages} messages (with late records, corrections, duplicates and ~1% invalid) in {}",
+        feed.display()
+    );
 
     let lake = out.join("lake");
     let pseudonymizer = commands::pseudonymizer(true)?;
@@ -69,26 +73,43 @@ pub fn run(out: &Path, participants: u32) -> anyhow::Result<ExitCode> {
         as_of,
         config: outcomes_transform::Config::default(),
     })?;
-    println!("3. built {} tables as of {as_of} in {}", summary.tables.len(), out.join("tables").display());
+    println!(
+        "3. built {} tables as of {as_of} in {}",
+        summary.tables.len(),
+        out.join("tables").display()
+    );
 
     let reports = out.join("reports");
     let tables = out.join("tables");
     let k = DEFAULT_SUPPRESSION_K;
     for consortium in folders.keys() {
-        let (snapshot, published) = commands::publish_report(&tables, consortium, period, as_of, k, &reports)?;
+        let (snapshot, published) =
+            commands::publish_report(&tables, consortium, period, as_of, k, &reports)?;
         println!("4. report {consortium} {period} as of {as_of}:");
         let mut table = Table::new();
         let mut header = vec![TableCell::new("agency")];
-        header.extend(HEADLINE.iter().map(|m| TableCell::new(m.name().replace('_', " "))));
+        header.extend(HEADLINE.iter().map(|(_, heading)| TableCell::new(heading)));
         table.set_header(header);
         for row in &snapshot.rows {
             let mut cells = vec![TableCell::new(&row.agency_id)];
-            cells.extend(HEADLINE.iter().map(|m| TableCell::new(shown(row.cell(*m), k))));
+            cells.extend(
+                HEADLINE
+                    .iter()
+                    .map(|(m, _)| TableCell::new(shown(row.cell(*m), k))),
+            );
             table.add_row(cells);
         }
         println!("{table}");
-        println!("   HTML report: {}", published.folder.join("index.html").display());
+        println!(
+            "   HTML report: {}",
+            published.folder.join("index.html").display()
+        );
     }
-    println!("\nlake:   {}\ntables: {}\nreports: {}", lake.display(), tables.display(), reports.display());
+    println!(
+        "\nlake:   {}\ntables: {}\nreports: {}",
+        lake.display(),
+        tables.display(),
+        reports.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

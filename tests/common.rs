@@ -30,7 +30,9 @@ pub fn outcomes() -> Command {
 
 /// Runs a command and fails the test, showing its output, unless it succeeds.
 pub fn run(command: &mut Command) -> Output {
-    let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
     assert!(
         output.status.success(),
         "{command:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
@@ -44,7 +46,9 @@ pub fn run(command: &mut Command) -> Output {
 /// Reads a Parquet table written by the pipeline.
 pub fn table(path: &Path) -> DataFrame {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetReader::new(file).finish().unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    ParquetReader::new(file)
+        .finish()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The rows of `frame` where every `(column, value)` matches (values compared as text).
@@ -53,13 +57,26 @@ pub fn rows(frame: &DataFrame, filters: &[(&str, &str)]) -> DataFrame {
     for (column, value) in filters {
         mask = mask.and(col(*column).cast(DataType::String).eq(lit(*value)));
     }
-    frame.clone().lazy().filter(mask).collect().expect("a filter")
+    frame
+        .clone()
+        .lazy()
+        .filter(mask)
+        .collect()
+        .expect("a filter")
 }
 
 /// The single row matching `filters`, as (column → value) text, nulls as "null".
-pub fn row(frame: &DataFrame, filters: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+pub fn row(
+    frame: &DataFrame,
+    filters: &[(&str, &str)],
+) -> std::collections::BTreeMap<String, String> {
     let matched = rows(frame, filters);
-    assert_eq!(matched.height(), 1, "expected one row for {filters:?}, found {}:\n{matched}", matched.height());
+    assert_eq!(
+        matched.height(),
+        1,
+        "expected one row for {filters:?}, found {}:\n{matched}",
+        matched.height()
+    );
     matched
         .columns()
         .iter()
@@ -69,6 +86,8 @@ pub fn row(frame: &DataFrame, filters: &[(&str, &str)]) -> std::collections::BTr
                 AnyValue::Null => "null".to_owned(),
                 AnyValue::String(s) => s.to_owned(),
                 AnyValue::StringOwned(s) => s.to_string(),
+                // Full precision: the shortest text that reads back as the same float.
+                AnyValue::Float64(x) => x.to_string(),
                 other => other.to_string(),
             };
             (column.name().to_string(), text)

@@ -33,12 +33,17 @@ impl Broker {
             .arg(folder.path())
             .arg(port.to_string()));
         let line = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        let bootstrap = line.strip_prefix("KAFKA_BOOTSTRAP=").unwrap_or(&line).to_owned();
+        let bootstrap = line
+            .strip_prefix("KAFKA_BOOTSTRAP=")
+            .unwrap_or(&line)
+            .to_owned();
         Broker { folder, bootstrap }
     }
 
     fn script(&self, action: &str) {
-        run(Command::new(repo().join("deploy/kafka/kafka.sh")).arg(action).arg(self.folder.path()));
+        run(Command::new(repo().join("deploy/kafka/kafka.sh"))
+            .arg(action)
+            .arg(self.folder.path()));
     }
 
     fn topic(&self, name: &str, partitions: u32, config: &[&str]) {
@@ -62,17 +67,33 @@ fn topic(bootstrap: &str, name: &str, partitions: u32, config: &[&str]) {
 }
 
 fn shared_broker() -> String {
-    std::env::var("KAFKA_BOOTSTRAP").expect("KAFKA_BOOTSTRAP: run the tests through tests/run.sh, which starts a broker")
+    std::env::var("KAFKA_BOOTSTRAP")
+        .expect("KAFKA_BOOTSTRAP: run the tests through tests/run.sh, which starts a broker")
 }
 
 fn worker(bootstrap: &str, lake: &Path, group: &str, pattern: &str, log: &Path) -> Child {
     outcomes()
-        .args(["ingest", "--demo-key", "--brokers", bootstrap, "--group", group, "--topics", pattern])
+        .args([
+            "ingest",
+            "--demo-key",
+            "--brokers",
+            bootstrap,
+            "--group",
+            group,
+            "--topics",
+            pattern,
+        ])
         .args(["--batch-messages", "5000", "--batch-seconds", "1", "--lake"])
         .arg(lake)
         .env("OUTCOMES_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap(),
+        )
         .spawn()
         .unwrap()
 }
@@ -85,7 +106,10 @@ fn kill_nine(child: &mut Child) {
 fn terminate(child: &mut Child) {
     run(Command::new("kill").args(["-TERM", &child.id().to_string()]));
     let status = child.wait().unwrap();
-    assert!(status.success(), "the worker must exit cleanly on SIGTERM: {status}");
+    assert!(
+        status.success(),
+        "the worker must exit cleanly on SIGTERM: {status}"
+    );
 }
 
 /// Every position the lake holds: (topic, partition, offset), one entry per row, from the
@@ -95,7 +119,11 @@ fn positions(lake: &Path) -> Vec<(String, i32, i64)> {
     let mut found = Vec::new();
     for path in files.events.iter().chain(&files.rejected) {
         let frame = ParquetReader::new(std::fs::File::open(path).unwrap())
-            .with_columns(Some(vec!["topic".into(), "partition".into(), "offset".into()]))
+            .with_columns(Some(vec![
+                "topic".into(),
+                "partition".into(),
+                "offset".into(),
+            ]))
             .finish()
             .unwrap();
         let topics = frame.column("topic").unwrap().str().unwrap().clone();
@@ -117,12 +145,21 @@ fn wait_for(lake: &Path, expected: u64, limit: Duration) {
     let started = Instant::now();
     loop {
         let covered: u64 = outcomes_transform::LakeFiles::list(lake)
-            .map(|files| files.watermark.values().map(|last| (*last + 1) as u64).sum())
+            .map(|files| {
+                files
+                    .watermark
+                    .values()
+                    .map(|last| (*last + 1) as u64)
+                    .sum()
+            })
             .unwrap_or(0);
         if covered >= expected {
             return;
         }
-        assert!(started.elapsed() < limit, "only {covered} of {expected} offsets reached the lake in {limit:?}");
+        assert!(
+            started.elapsed() < limit,
+            "only {covered} of {expected} offsets reached the lake in {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -131,15 +168,31 @@ fn wait_for(lake: &Path, expected: u64, limit: Duration) {
 fn assert_exactly_once(lake: &Path, expected: u64) {
     let found = positions(lake);
     let unique: BTreeSet<_> = found.iter().cloned().collect();
-    assert_eq!(unique.len(), found.len(), "{} positions are stored more than once", found.len() - unique.len());
-    assert_eq!(found.len() as u64, expected, "every produced message is stored once");
+    assert_eq!(
+        unique.len(),
+        found.len(),
+        "{} positions are stored more than once",
+        found.len() - unique.len()
+    );
+    assert_eq!(
+        found.len() as u64,
+        expected,
+        "every produced message is stored once"
+    );
     // Offsets of each partition are contiguous from 0: nothing skipped.
     let mut by_partition: std::collections::BTreeMap<(String, i32), Vec<i64>> = Default::default();
     for (topic, partition, offset) in unique {
-        by_partition.entry((topic, partition)).or_default().push(offset);
+        by_partition
+            .entry((topic, partition))
+            .or_default()
+            .push(offset);
     }
     for (key, offsets) in by_partition {
-        assert_eq!(*offsets.last().unwrap() + 1, offsets.len() as i64, "a gap in {key:?}");
+        assert_eq!(
+            *offsets.last().unwrap() + 1,
+            offsets.len() as i64,
+            "a gap in {key:?}"
+        );
     }
 }
 
@@ -156,12 +209,28 @@ fn generate_to(bootstrap: &str, participants: u32) -> u64 {
         "11",
     ]));
     let text = String::from_utf8_lossy(&output.stdout);
-    text.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{text}"))
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"))
 }
 
 fn create_event_topics(broker: &Broker, consortium: &str, partitions: u32) {
-    for event_type in ["intake", "assessment", "service", "placement", "wage", "separation", "exit", "retraction"] {
-        broker.topic(&format!("outcomes.{consortium}.{event_type}"), partitions, &[]);
+    for event_type in [
+        "intake",
+        "assessment",
+        "service",
+        "placement",
+        "wage",
+        "separation",
+        "exit",
+        "retraction",
+    ] {
+        broker.topic(
+            &format!("outcomes.{consortium}.{event_type}"),
+            partitions,
+            &[],
+        );
     }
 }
 
@@ -173,7 +242,12 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     // A consortium of this test's own on the shared broker.
     let consortium = format!("dlq-{}", std::process::id());
     let topic_of = |t: &str| format!("outcomes.{consortium}.{t}");
-    topic(&bootstrap, &topic_of("intake"), 2, &["max.message.bytes=4194304"]);
+    topic(
+        &bootstrap,
+        &topic_of("intake"),
+        2,
+        &["max.message.bytes=4194304"],
+    );
     topic(&bootstrap, &topic_of("placement"), 2, &[]);
     let valid = |n: u32, event_type: &str, payload: &str| {
         format!(
@@ -182,25 +256,78 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     };
     let mut records: Vec<(String, String, Vec<u8>)> = Vec::new();
     for n in 0..200 {
-        records.push((topic_of("intake"), format!("{consortium}:P{n}"), valid(n, "intake", "{}").into_bytes()));
+        records.push((
+            topic_of("intake"),
+            format!("{consortium}:P{n}"),
+            valid(n, "intake", "{}").into_bytes(),
+        ));
     }
-    let placement = r#"{"job_id":"J1","hourly_wage":12.5,"hours_per_week":20,"competitive_integrated":true}"#;
+    let placement =
+        r#"{"job_id":"J1","hourly_wage":12.5,"hours_per_week":20,"competitive_integrated":true}"#;
     for n in 200..300 {
-        records.push((topic_of("placement"), format!("{consortium}:P{n}"), valid(n, "placement", placement).into_bytes()));
+        records.push((
+            topic_of("placement"),
+            format!("{consortium}:P{n}"),
+            valid(n, "placement", placement).into_bytes(),
+        ));
     }
     // One message per reason code, worked out from EVENTS.md.
     let mut huge = valid(900, "intake", "{}").into_bytes();
-    huge.splice(1..1, format!(r#""pad":"{}","#, "x".repeat(1 << 20)).into_bytes());
+    huge.splice(
+        1..1,
+        format!(r#""pad":"{}","#, "x".repeat(1 << 20)).into_bytes(),
+    );
     let invalid: Vec<(&str, String, Vec<u8>)> = vec![
         ("too_large", topic_of("intake"), huge),
-        ("malformed_json", topic_of("intake"), b"{\"event_id\": ".to_vec()),
-        ("unknown_event_type", topic_of("intake"), valid(901, "hire", "{}").into_bytes()),
-        ("unsupported_schema_version", topic_of("intake"), valid(902, "intake", "{}").replace("\"schema_version\":1", "\"schema_version\":2").into_bytes()),
-        ("schema_violation", topic_of("intake"), valid(903, "intake", r#"{"colour":"red"}"#).into_bytes()),
-        ("out_of_range", topic_of("placement"), valid(904, "placement", &placement.replace("12.5", "1000.5")).into_bytes()),
-        ("occurred_after_recorded", topic_of("intake"), valid(905, "intake", "{}").replace("2026-03-02\",\"recorded_at", "2026-03-03\",\"recorded_at").into_bytes()),
-        ("consortium_mismatch", topic_of("intake"), valid(906, "intake", "{}").replace(&format!("\"consortium_id\":\"{consortium}\""), "\"consortium_id\":\"elsewhere\"").into_bytes()),
-        ("topic_mismatch", topic_of("placement"), valid(907, "intake", "{}").into_bytes()),
+        (
+            "malformed_json",
+            topic_of("intake"),
+            b"{\"event_id\": ".to_vec(),
+        ),
+        (
+            "unknown_event_type",
+            topic_of("intake"),
+            valid(901, "hire", "{}").into_bytes(),
+        ),
+        (
+            "unsupported_schema_version",
+            topic_of("intake"),
+            valid(902, "intake", "{}")
+                .replace("\"schema_version\":1", "\"schema_version\":2")
+                .into_bytes(),
+        ),
+        (
+            "schema_violation",
+            topic_of("intake"),
+            valid(903, "intake", r#"{"colour":"red"}"#).into_bytes(),
+        ),
+        (
+            "out_of_range",
+            topic_of("placement"),
+            valid(904, "placement", &placement.replace("12.5", "1000.5")).into_bytes(),
+        ),
+        (
+            "occurred_after_recorded",
+            topic_of("intake"),
+            valid(905, "intake", "{}")
+                .replace("2026-03-02\",\"recorded_at", "2026-03-03\",\"recorded_at")
+                .into_bytes(),
+        ),
+        (
+            "consortium_mismatch",
+            topic_of("intake"),
+            valid(906, "intake", "{}")
+                .replace(
+                    &format!("\"consortium_id\":\"{consortium}\""),
+                    "\"consortium_id\":\"elsewhere\"",
+                )
+                .into_bytes(),
+        ),
+        (
+            "topic_mismatch",
+            topic_of("placement"),
+            valid(907, "intake", "{}").into_bytes(),
+        ),
     ];
     for (_, topic, value) in &invalid {
         records.push((topic.clone(), format!("{consortium}:bad"), value.clone()));
@@ -209,11 +336,24 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     let publisher = outcomes_ingest::Publisher::new(&bootstrap).unwrap();
     tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(publisher.send_all(records.iter().map(|(t, k, v)| (t.as_str(), k.as_str(), v.as_slice())), 1000))
+        .block_on(
+            publisher.send_all(
+                records
+                    .iter()
+                    .map(|(t, k, v)| (t.as_str(), k.as_str(), v.as_slice())),
+                1000,
+            ),
+        )
         .unwrap();
 
     let pattern = format!(r"^outcomes\.{consortium}\.[a-z]+$");
-    let mut child = worker(&bootstrap, &lake, &format!("g-{consortium}"), &pattern, &dir.path().join("worker.log"));
+    let mut child = worker(
+        &bootstrap,
+        &lake,
+        &format!("g-{consortium}"),
+        &pattern,
+        &dir.path().join("worker.log"),
+    );
     wait_for(&lake, expected, Duration::from_secs(120));
     terminate(&mut child);
     assert_exactly_once(&lake, expected);
@@ -222,18 +362,43 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     let files = outcomes_transform::LakeFiles::list(&lake).unwrap();
     let mut ids = BTreeSet::new();
     for path in &files.events {
-        let frame = ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap();
-        for id in frame.column("event_id").unwrap().str().unwrap().iter().flatten() {
+        let frame = ParquetReader::new(std::fs::File::open(path).unwrap())
+            .finish()
+            .unwrap();
+        for id in frame
+            .column("event_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+        {
             ids.insert(id.to_owned());
         }
-        assert!(frame.column("participant_id").is_err(), "no raw participant ids in the lake");
+        assert!(
+            frame.column("participant_id").is_err(),
+            "no raw participant ids in the lake"
+        );
     }
-    let want: BTreeSet<String> = (0..300).map(|n| format!("00000000-0000-4000-8000-{n:012}")).collect();
+    let want: BTreeSet<String> = (0..300)
+        .map(|n| format!("00000000-0000-4000-8000-{n:012}"))
+        .collect();
     assert_eq!(ids, want);
     let mut reasons = Vec::new();
     for path in &files.rejected {
-        let frame = ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap();
-        reasons.extend(frame.column("reason").unwrap().str().unwrap().iter().flatten().map(str::to_owned));
+        let frame = ParquetReader::new(std::fs::File::open(path).unwrap())
+            .finish()
+            .unwrap();
+        reasons.extend(
+            frame
+                .column("reason")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .flatten()
+                .map(str::to_owned),
+        );
     }
     reasons.sort();
     let mut want: Vec<String> = invalid.iter().map(|(r, _, _)| (*r).to_owned()).collect();
@@ -242,13 +407,28 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
 
     // The dead-letter topic has the same nine, with their reasons in headers (read with kcat).
     let consumed = run(Command::new("kcat").args([
-        "-C", "-b", &bootstrap, "-t", "outcomes.dlq", "-e", "-q", "-f", "%h\\n",
+        "-C",
+        "-b",
+        &bootstrap,
+        "-t",
+        "outcomes.dlq",
+        "-e",
+        "-q",
+        "-f",
+        "%h\\n",
     ]));
     let headers = String::from_utf8_lossy(&consumed.stdout);
-    let ours: Vec<&str> = headers.lines().filter(|h| h.contains(&format!("source_topic=outcomes.{consortium}."))).collect();
+    let ours: Vec<&str> = headers
+        .lines()
+        .filter(|h| h.contains(&format!("source_topic=outcomes.{consortium}.")))
+        .collect();
     let mut dlq_reasons: Vec<String> = ours
         .iter()
-        .filter_map(|h| h.split(',').find_map(|kv| kv.strip_prefix("reason=")).map(str::to_owned))
+        .filter_map(|h| {
+            h.split(',')
+                .find_map(|kv| kv.strip_prefix("reason="))
+                .map(str::to_owned)
+        })
         .collect();
     dlq_reasons.sort();
     assert_eq!(dlq_reasons, want, "dead letters: {ours:?}");
@@ -260,17 +440,28 @@ fn kill_nine_at_several_points_neither_loses_nor_doubles() {
     let dir = scratch();
     let lake = dir.path().join("lake");
     create_event_topics(&broker, "north-shore", 3);
-    let expected = generate_to(&broker.bootstrap, 4_500);
-    assert!(expected >= 200_000, "the run must hold at least 200k events, has {expected}");
+    let expected = generate_to(&broker.bootstrap, 18_000);
+    assert!(
+        expected >= 200_000,
+        "the run must hold at least 200k events, has {expected}"
+    );
     let log = dir.path().join("worker.log");
     let pattern = outcomes_schemas::DEFAULT_TOPIC_PATTERN;
-    for pause in [2, 3, 4, 5] {
+    // Kill the worker at a tenth, a third, a half and three quarters of the way.
+    for share in [0.1, 0.33, 0.5, 0.75] {
         let mut child = worker(&broker.bootstrap, &lake, "crashy", pattern, &log);
-        std::thread::sleep(Duration::from_secs(pause));
+        wait_for(
+            &lake,
+            (expected as f64 * share) as u64,
+            Duration::from_secs(180),
+        );
         kill_nine(&mut child);
     }
     let before = positions(&lake).len() as u64;
-    assert!(before > 0 && before < expected, "the kills must fall mid-run ({before} of {expected} stored)");
+    assert!(
+        before > 0 && before < expected,
+        "the kills must fall mid-run ({before} of {expected} stored)"
+    );
     let mut child = worker(&broker.bootstrap, &lake, "crashy", pattern, &log);
     wait_for(&lake, expected, Duration::from_secs(300));
     terminate(&mut child);
@@ -285,17 +476,29 @@ fn a_broker_outage_is_waited_out() {
     create_event_topics(&broker, "north-shore", 2);
     let expected = generate_to(&broker.bootstrap, 1_500);
     let log = dir.path().join("worker.log");
-    let mut child = worker(&broker.bootstrap, &lake, "outage", outcomes_schemas::DEFAULT_TOPIC_PATTERN, &log);
-    std::thread::sleep(Duration::from_secs(2));
+    let mut child = worker(
+        &broker.bootstrap,
+        &lake,
+        "outage",
+        outcomes_schemas::DEFAULT_TOPIC_PATTERN,
+        &log,
+    );
+    wait_for(&lake, expected / 10, Duration::from_secs(120));
     broker.script("stop");
     std::thread::sleep(Duration::from_secs(8));
-    assert!(child.try_wait().unwrap().is_none(), "the worker must wait for the broker, not exit");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the worker must wait for the broker, not exit"
+    );
     broker.script("resume");
     wait_for(&lake, expected, Duration::from_secs(240));
     terminate(&mut child);
     assert_exactly_once(&lake, expected);
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("Kafka is unavailable") || text.contains("resuming"), "a clear log line about the outage:\n{text}");
+    assert!(
+        text.contains("Kafka is unavailable") || text.contains("resuming"),
+        "a clear log line about the outage:\n{text}"
+    );
 }
 
 #[test]
@@ -306,9 +509,21 @@ fn two_workers_share_partitions_and_one_survives_the_other() {
     create_event_topics(&broker, "north-shore", 4);
     let expected = generate_to(&broker.bootstrap, 2_500);
     let pattern = outcomes_schemas::DEFAULT_TOPIC_PATTERN;
-    let mut first = worker(&broker.bootstrap, &lake, "pair", pattern, &dir.path().join("first.log"));
-    let mut second = worker(&broker.bootstrap, &lake, "pair", pattern, &dir.path().join("second.log"));
-    std::thread::sleep(Duration::from_secs(4));
+    let mut first = worker(
+        &broker.bootstrap,
+        &lake,
+        "pair",
+        pattern,
+        &dir.path().join("first.log"),
+    );
+    let mut second = worker(
+        &broker.bootstrap,
+        &lake,
+        "pair",
+        pattern,
+        &dir.path().join("second.log"),
+    );
+    wait_for(&lake, expected / 5, Duration::from_secs(120));
     kill_nine(&mut first);
     wait_for(&lake, expected, Duration::from_secs(240));
     terminate(&mut second);

@@ -20,7 +20,11 @@ fn ingest_feed(feed: &Path, lake: &Path) -> Vec<String> {
 }
 
 fn transform(lake: &Path, out: &Path, as_of: &str) {
-    run(outcomes().args(["transform", "--as-of", as_of, "--lake"]).arg(lake).arg("--out").arg(out));
+    run(outcomes()
+        .args(["transform", "--as-of", as_of, "--lake"])
+        .arg(lake)
+        .arg("--out")
+        .arg(out));
 }
 
 fn compare_with_reference(lake: &Path, ours: &Path, as_of: &str, scratch: &Path) {
@@ -42,7 +46,10 @@ fn files_identical(a: &Path, b: &Path) {
         let name = format!("{table}.parquet");
         let left = std::fs::read(a.join("tables").join(&name)).unwrap();
         let right = std::fs::read(b.join("tables").join(&name)).unwrap();
-        assert!(left == right, "{name} differs between two runs on the same lake and as_of");
+        assert!(
+            left == right,
+            "{name} differs between two runs on the same lake and as_of"
+        );
     }
 }
 
@@ -52,14 +59,33 @@ fn generated_feed_through_files_matches_the_reference_and_reproduces() {
     let feed = dir.path().join("feed");
     let lake = dir.path().join("lake");
     run(outcomes()
-        .args(["generate", "--consortia", "2", "--participants", "1500", "--months", "24", "--seed", "7", "--out"])
+        .args([
+            "generate",
+            "--consortia",
+            "2",
+            "--participants",
+            "1500",
+            "--months",
+            "24",
+            "--seed",
+            "7",
+            "--out",
+        ])
         .arg(&feed));
 
     let first = ingest_feed(&feed, &lake);
-    assert!(first.iter().all(|o| o.contains("rejected") && !o.contains(" 0 stored")), "{first:?}");
+    assert!(
+        first
+            .iter()
+            .all(|o| o.contains("rejected") && !o.contains(" 0 stored")),
+        "{first:?}"
+    );
     let again = ingest_feed(&feed, &lake);
     for output in &again {
-        assert!(output.contains(" 0 stored, 0 rejected"), "a second load must store nothing: {output}");
+        assert!(
+            output.contains(" 0 stored, 0 rejected"),
+            "a second load must store nothing: {output}"
+        );
     }
 
     let out = dir.path().join("out");
@@ -80,7 +106,16 @@ fn generated_feed_through_files_matches_the_reference_and_reproduces() {
     let reports = dir.path().join("reports");
     let report = |tables: &Path| {
         outcomes()
-            .args(["report", "--consortium", "north-shore", "--period", "2026Q3", "--as-of", "2026-10-31", "--tables"])
+            .args([
+                "report",
+                "--consortium",
+                "north-shore",
+                "--period",
+                "2026Q3",
+                "--as-of",
+                "2026-10-31",
+                "--tables",
+            ])
             .arg(tables)
             .arg("--out")
             .arg(&reports)
@@ -88,7 +123,11 @@ fn generated_feed_through_files_matches_the_reference_and_reproduces() {
             .unwrap()
     };
     let published = report(&out.join("tables"));
-    assert!(published.status.success(), "{}", String::from_utf8_lossy(&published.stderr));
+    assert!(
+        published.status.success(),
+        "{}",
+        String::from_utf8_lossy(&published.stderr)
+    );
     let folder = reports.join("north-shore/2026Q3/as-of-2026-10-31");
     let json = std::fs::read(folder.join("snapshot.json")).unwrap();
     for name in ["snapshot.csv", "index.html"] {
@@ -117,7 +156,13 @@ fn generated_feed_through_files_matches_the_reference_and_reproduces() {
     )
     .unwrap();
     run(outcomes()
-        .args(["ingest", "--demo-key", "--consortium", "north-shore", "--lake"])
+        .args([
+            "ingest",
+            "--demo-key",
+            "--consortium",
+            "north-shore",
+            "--lake",
+        ])
         .arg(&lake)
         .arg("--from-file")
         .arg(&extra));
@@ -125,7 +170,11 @@ fn generated_feed_through_files_matches_the_reference_and_reproduces() {
     transform(&lake, &changed, "2026-10-31");
     let refused = report(&changed.join("tables"));
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("never overwritten"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("never overwritten"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     assert_eq!(std::fs::read(folder.join("snapshot.json")).unwrap(), json);
 }
 
@@ -143,13 +192,26 @@ fn validate_reports_each_line_and_fails_on_rejections() {
         ),
     )
     .unwrap();
-    let output = outcomes().args(["validate", "--consortium", "north-shore"]).arg(&file).output().unwrap();
+    let output = outcomes()
+        .args(["validate", "--consortium", "north-shore"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("line 1: OK"), "{text}");
-    assert!(text.contains("line 3: out_of_range payload.hourly_wage: -3 is below 0"), "{text}");
-    assert!(text.contains("1 valid, 1 rejected") && text.contains("out_of_range: 1"), "{text}");
-    assert!(!text.contains("P1"), "details must not echo participant ids: {text}");
+    assert!(
+        text.contains("line 3: out_of_range payload.hourly_wage: -3 is below 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 valid, 1 rejected") && text.contains("out_of_range: 1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("P1"),
+        "details must not echo participant ids: {text}"
+    );
 }
 
 #[test]

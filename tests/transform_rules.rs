@@ -25,8 +25,20 @@ fn id(n: u32) -> String {
 
 impl Feed {
     #[allow(clippy::too_many_arguments)]
-    fn event(&mut self, n: u32, event_type: &str, agency: &str, person: &str, occurred: &str, recorded: &str, supersedes: Option<u32>, payload: &str) {
-        let supersedes = supersedes.map(|s| format!(r#""supersedes":"{}","#, id(s))).unwrap_or_default();
+    fn event(
+        &mut self,
+        n: u32,
+        event_type: &str,
+        agency: &str,
+        person: &str,
+        occurred: &str,
+        recorded: &str,
+        supersedes: Option<u32>,
+        payload: &str,
+    ) {
+        let supersedes = supersedes
+            .map(|s| format!(r#""supersedes":"{}","#, id(s)))
+            .unwrap_or_default();
         self.lines.push(format!(
             r#"{{"event_id":"{}","event_type":"{event_type}","schema_version":1,"consortium_id":"{CONSORTIUM}","agency_id":"{agency}","participant_id":"{person}","occurred_on":"{occurred}","recorded_at":"{recorded}",{supersedes}"payload":{{{payload}}}}}"#,
             id(n)
@@ -51,10 +63,16 @@ impl Feed {
 }
 
 fn person(name: &str) -> String {
-    Pseudonymizer::demo().person_key(CONSORTIUM, name).to_string()
+    Pseudonymizer::demo()
+        .person_key(CONSORTIUM, name)
+        .to_string()
 }
 
-fn transform(lake: &Path, out: &Path, as_of: &str) -> BTreeMap<&'static str, polars::prelude::DataFrame> {
+fn transform(
+    lake: &Path,
+    out: &Path,
+    as_of: &str,
+) -> BTreeMap<&'static str, polars::prelude::DataFrame> {
     let summary = outcomes_transform::run(&TransformSettings {
         lake: lake.to_path_buf(),
         out: out.to_path_buf(),
@@ -62,15 +80,24 @@ fn transform(lake: &Path, out: &Path, as_of: &str) -> BTreeMap<&'static str, pol
         config: Config::default(),
     })
     .unwrap();
-    summary.tables.into_iter().map(|t| (t.name, table(&t.path))).collect()
+    summary
+        .tables
+        .into_iter()
+        .map(|t| (t.name, table(&t.path)))
+        .collect()
 }
 
 fn num(row: &BTreeMap<String, String>, column: &str) -> f64 {
-    row[column].parse().unwrap_or_else(|_| panic!("{column} = {} is not a number", row[column]))
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column} = {} is not a number", row[column]))
 }
 
 fn assert_close(got: f64, want: f64) {
-    assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{got} != {want}");
+    assert!(
+        (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+        "{got} != {want}"
+    );
 }
 
 #[test]
@@ -81,21 +108,114 @@ fn episodes_attribution_and_issues() {
     let t = "T10:00:00Z";
     // p1: intake, a repeated intake, assessment, service, job, exit; a service between
     // episodes; a second episode; an exit with no open episode.
-    feed.event(1, "intake", "a1", "p1", "2026-01-05", &format!("2026-01-05{t}"), None, "");
-    feed.event(2, "intake", "a1", "p1", "2026-01-10", &format!("2026-01-10{t}"), None, "");
-    feed.event(3, "assessment", "a1", "p1", "2026-01-20", &format!("2026-01-20{t}"), None, r#""assessment_type":"vocational""#);
-    feed.event(4, "service", "a1", "p1", "2026-01-25", &format!("2026-01-25{t}"), None, r#""service_type":"job-coaching""#);
-    feed.event(5, "placement", "a1", "p1", "2026-02-14", &format!("2026-02-14{t}"), None, r#""job_id":"J1","hourly_wage":15.0,"hours_per_week":20,"competitive_integrated":true"#);
-    feed.event(6, "exit", "a1", "p1", "2026-03-31", &format!("2026-03-31{t}"), None, r#""outcome":"employed""#);
-    feed.event(7, "service", "a1", "p1", "2026-04-10", &format!("2026-04-10{t}"), None, r#""service_type":"training""#);
-    feed.event(8, "intake", "a1", "p1", "2026-05-01", &format!("2026-05-01{t}"), None, "");
-    feed.event(9, "exit", "a1", "p1", "2026-06-01", &format!("2026-06-01{t}"), None, r#""outcome":"not_employed""#);
-    feed.event(10, "exit", "a1", "p1", "2026-06-15", &format!("2026-06-15{t}"), None, r#""outcome":"other""#);
+    feed.event(
+        1,
+        "intake",
+        "a1",
+        "p1",
+        "2026-01-05",
+        &format!("2026-01-05{t}"),
+        None,
+        "",
+    );
+    feed.event(
+        2,
+        "intake",
+        "a1",
+        "p1",
+        "2026-01-10",
+        &format!("2026-01-10{t}"),
+        None,
+        "",
+    );
+    feed.event(
+        3,
+        "assessment",
+        "a1",
+        "p1",
+        "2026-01-20",
+        &format!("2026-01-20{t}"),
+        None,
+        r#""assessment_type":"vocational""#,
+    );
+    feed.event(
+        4,
+        "service",
+        "a1",
+        "p1",
+        "2026-01-25",
+        &format!("2026-01-25{t}"),
+        None,
+        r#""service_type":"job-coaching""#,
+    );
+    feed.event(
+        5,
+        "placement",
+        "a1",
+        "p1",
+        "2026-02-14",
+        &format!("2026-02-14{t}"),
+        None,
+        r#""job_id":"J1","hourly_wage":15.0,"hours_per_week":20,"competitive_integrated":true"#,
+    );
+    feed.event(
+        6,
+        "exit",
+        "a1",
+        "p1",
+        "2026-03-31",
+        &format!("2026-03-31{t}"),
+        None,
+        r#""outcome":"employed""#,
+    );
+    feed.event(
+        7,
+        "service",
+        "a1",
+        "p1",
+        "2026-04-10",
+        &format!("2026-04-10{t}"),
+        None,
+        r#""service_type":"training""#,
+    );
+    feed.event(
+        8,
+        "intake",
+        "a1",
+        "p1",
+        "2026-05-01",
+        &format!("2026-05-01{t}"),
+        None,
+        "",
+    );
+    feed.event(
+        9,
+        "exit",
+        "a1",
+        "p1",
+        "2026-06-01",
+        &format!("2026-06-01{t}"),
+        None,
+        r#""outcome":"not_employed""#,
+    );
+    feed.event(
+        10,
+        "exit",
+        "a1",
+        "p1",
+        "2026-06-15",
+        &format!("2026-06-15{t}"),
+        None,
+        r#""outcome":"other""#,
+    );
     feed.load(&lake);
     let tables = transform(&lake, &dir.path().join("out"), "2026-09-30");
     let p1 = person("p1");
 
-    let first = row(&tables["episodes"], &[("person_key", &p1), ("episode_no", "1")]);
+    let first = row(
+        &tables["episodes"],
+        &[("person_key", &p1), ("episode_no", "1")],
+    );
     assert_eq!(first["intake_on"], "2026-01-05");
     assert_eq!(first["exit_on"], "2026-03-31");
     assert_eq!(first["cohort_month"], "2026-01");
@@ -105,9 +225,19 @@ fn episodes_attribution_and_issues() {
     // Job on 02-14: 26 days of January after the 5th plus 14 = 40 days.
     assert_eq!(first["first_placement_on"], "2026-02-14");
     assert_eq!(first["days_to_placement"], "40");
-    assert_eq!((first["assessments"].as_str(), first["services"].as_str(), first["placements"].as_str()), ("1", "1", "1"));
+    assert_eq!(
+        (
+            first["assessments"].as_str(),
+            first["services"].as_str(),
+            first["placements"].as_str()
+        ),
+        ("1", "1", "1")
+    );
 
-    let second = row(&tables["episodes"], &[("person_key", &p1), ("episode_no", "2")]);
+    let second = row(
+        &tables["episodes"],
+        &[("person_key", &p1), ("episode_no", "2")],
+    );
     assert_eq!(second["intake_on"], "2026-05-01");
     assert_eq!(second["exit_on"], "2026-06-01");
     assert_eq!(second["first_service_on"], "null");
@@ -115,7 +245,10 @@ fn episodes_attribution_and_issues() {
 
     // The job runs from 02-14 to as_of 09-30: 14 + 31+30+31+30+31+31 + 30 = 228 days; each
     // retention horizon (03-16, 05-15, 08-13) has passed.
-    let job = row(&tables["placements"], &[("person_key", &p1), ("job_id", "J1")]);
+    let job = row(
+        &tables["placements"],
+        &[("person_key", &p1), ("job_id", "J1")],
+    );
     assert_eq!(job["days_employed"], "228");
     assert_eq!(job["job_seq"], "1");
     assert_eq!(job["episode_no"], "1");
@@ -126,21 +259,60 @@ fn episodes_attribution_and_issues() {
 
     let quality = &tables["data_quality"];
     for issue in ["repeat_intake", "outside_episode", "exit_without_episode"] {
-        assert_eq!(row(quality, &[("agency_id", "a1"), ("issue", issue)])["events"], "1", "{issue}");
-        assert_eq!(row(quality, &[("agency_id", "ALL"), ("issue", issue)])["events"], "1", "{issue}");
+        assert_eq!(
+            row(quality, &[("agency_id", "a1"), ("issue", issue)])["events"],
+            "1",
+            "{issue}"
+        );
+        assert_eq!(
+            row(quality, &[("agency_id", "ALL"), ("issue", issue)])["events"],
+            "1",
+            "{issue}"
+        );
     }
-    assert_eq!(quality.height(), 6, "only the three issues, each with its ALL row:\n{quality}");
+    assert_eq!(
+        quality.height(),
+        6,
+        "only the three issues, each with its ALL row:\n{quality}"
+    );
 
     // Cohort 2026-01 of a1: one intake, served in 15 days (eligible: 01-05 + 30 <= 09-30),
     // placed in 40 days (eligible at 45 days, but 40 <= 45 so within).
-    let cohort = row(&tables["cohort_timeliness"], &[("agency_id", "a1"), ("cohort_month", "2026-01")]);
-    assert_eq!((cohort["intakes"].as_str(), cohort["served"].as_str(), cohort["still_waiting"].as_str()), ("1", "1", "0"));
+    let cohort = row(
+        &tables["cohort_timeliness"],
+        &[("agency_id", "a1"), ("cohort_month", "2026-01")],
+    );
+    assert_eq!(
+        (
+            cohort["intakes"].as_str(),
+            cohort["served"].as_str(),
+            cohort["still_waiting"].as_str()
+        ),
+        ("1", "1", "0")
+    );
     assert_close(num(&cohort, "median_days_to_service"), 15.0);
     assert_close(num(&cohort, "served_within_30d_rate"), 1.0);
     assert_close(num(&cohort, "placed_within_45d_rate"), 1.0);
-    assert_eq!((cohort["assessed"].as_str(), cohort["assessed_not_placed"].as_str(), cohort["exited"].as_str()), ("1", "0", "1"));
-    let may = row(&tables["cohort_timeliness"], &[("agency_id", "a1"), ("cohort_month", "2026-05")]);
-    assert_eq!((may["intakes"].as_str(), may["served"].as_str(), may["still_waiting"].as_str()), ("1", "0", "1"));
+    assert_eq!(
+        (
+            cohort["assessed"].as_str(),
+            cohort["assessed_not_placed"].as_str(),
+            cohort["exited"].as_str()
+        ),
+        ("1", "0", "1")
+    );
+    let may = row(
+        &tables["cohort_timeliness"],
+        &[("agency_id", "a1"), ("cohort_month", "2026-05")],
+    );
+    assert_eq!(
+        (
+            may["intakes"].as_str(),
+            may["served"].as_str(),
+            may["still_waiting"].as_str()
+        ),
+        ("1", "0", "1")
+    );
     assert_eq!(may["median_days_to_service"], "null");
     assert_close(num(&may, "served_within_30d_rate"), 0.0);
 }
@@ -151,45 +323,186 @@ fn retention_boundaries_turnover_and_the_partial_month() {
     let lake = dir.path().join("lake");
     let mut feed = Feed::default();
     let t = "T09:00:00Z";
-    let job = |id: &str| format!(r#""job_id":"{id}","hourly_wage":9.0,"hours_per_week":30,"competitive_integrated":false"#);
+    let job = |id: &str| {
+        format!(
+            r#""job_id":"{id}","hourly_wage":9.0,"hours_per_week":30,"competitive_integrated":false"#
+        )
+    };
     // p2: first job 03-01..03-31 (30 days: kept 30 days, not 90), second job from 04-10.
-    feed.event(1, "intake", "a2", "p2", "2026-01-01", &format!("2026-01-01{t}"), None, "");
-    feed.event(2, "placement", "a2", "p2", "2026-03-01", &format!("2026-03-01{t}"), None, &job("J1"));
-    feed.event(3, "separation", "a2", "p2", "2026-03-31", &format!("2026-03-31{t}"), None, r#""job_id":"J1","reason":"quit""#);
-    feed.event(4, "placement", "a2", "p2", "2026-04-10", &format!("2026-04-10{t}"), None, &job("J2"));
+    feed.event(
+        1,
+        "intake",
+        "a2",
+        "p2",
+        "2026-01-01",
+        &format!("2026-01-01{t}"),
+        None,
+        "",
+    );
+    feed.event(
+        2,
+        "placement",
+        "a2",
+        "p2",
+        "2026-03-01",
+        &format!("2026-03-01{t}"),
+        None,
+        &job("J1"),
+    );
+    feed.event(
+        3,
+        "separation",
+        "a2",
+        "p2",
+        "2026-03-31",
+        &format!("2026-03-31{t}"),
+        None,
+        r#""job_id":"J1","reason":"quit""#,
+    );
+    feed.event(
+        4,
+        "placement",
+        "a2",
+        "p2",
+        "2026-04-10",
+        &format!("2026-04-10{t}"),
+        None,
+        &job("J2"),
+    );
     // p3: 03-01..03-30, 29 days: not kept 30 days.
-    feed.event(5, "intake", "a2", "p3", "2026-01-01", &format!("2026-01-01{t}"), None, "");
-    feed.event(6, "placement", "a2", "p3", "2026-03-01", &format!("2026-03-01{t}"), None, &job("J1"));
-    feed.event(7, "separation", "a2", "p3", "2026-03-30", &format!("2026-03-30{t}"), None, r#""job_id":"J1","reason":"fired""#);
+    feed.event(
+        5,
+        "intake",
+        "a2",
+        "p3",
+        "2026-01-01",
+        &format!("2026-01-01{t}"),
+        None,
+        "",
+    );
+    feed.event(
+        6,
+        "placement",
+        "a2",
+        "p3",
+        "2026-03-01",
+        &format!("2026-03-01{t}"),
+        None,
+        &job("J1"),
+    );
+    feed.event(
+        7,
+        "separation",
+        "a2",
+        "p3",
+        "2026-03-30",
+        &format!("2026-03-30{t}"),
+        None,
+        r#""job_id":"J1","reason":"fired""#,
+    );
     // p4: from 03-01, still working; 03-01 + 90 days = 05-30 = as_of: retained 90 days exactly.
-    feed.event(8, "intake", "a2", "p4", "2026-02-01", &format!("2026-02-01{t}"), None, "");
-    feed.event(9, "placement", "a2", "p4", "2026-03-01", &format!("2026-03-01{t}"), None, &job("J1"));
+    feed.event(
+        8,
+        "intake",
+        "a2",
+        "p4",
+        "2026-02-01",
+        &format!("2026-02-01{t}"),
+        None,
+        "",
+    );
+    feed.event(
+        9,
+        "placement",
+        "a2",
+        "p4",
+        "2026-03-01",
+        &format!("2026-03-01{t}"),
+        None,
+        &job("J1"),
+    );
     feed.load(&lake);
     let tables = transform(&lake, &dir.path().join("out"), "2026-05-30");
     let placements = &tables["placements"];
 
-    let p2j1 = row(placements, &[("person_key", &person("p2")), ("job_id", "J1")]);
-    assert_eq!((p2j1["retained_30d"].as_str(), p2j1["retained_90d"].as_str(), p2j1["retained_180d"].as_str()), ("true", "false", "false"));
+    let p2j1 = row(
+        placements,
+        &[("person_key", &person("p2")), ("job_id", "J1")],
+    );
+    assert_eq!(
+        (
+            p2j1["retained_30d"].as_str(),
+            p2j1["retained_90d"].as_str(),
+            p2j1["retained_180d"].as_str()
+        ),
+        ("true", "false", "false")
+    );
     assert_eq!(p2j1["next_start_on"], "2026-04-10");
     assert_eq!(p2j1["days_employed"], "30");
-    let p2j2 = row(placements, &[("person_key", &person("p2")), ("job_id", "J2")]);
+    let p2j2 = row(
+        placements,
+        &[("person_key", &person("p2")), ("job_id", "J2")],
+    );
     // 04-10 + 30 = 05-10 <= 05-30; + 90 = 07-09 > 05-30: not yet observable.
-    assert_eq!((p2j2["job_seq"].as_str(), p2j2["retained_30d"].as_str(), p2j2["retained_90d"].as_str()), ("2", "true", "null"));
-    let p3 = row(placements, &[("person_key", &person("p3")), ("job_id", "J1")]);
+    assert_eq!(
+        (
+            p2j2["job_seq"].as_str(),
+            p2j2["retained_30d"].as_str(),
+            p2j2["retained_90d"].as_str()
+        ),
+        ("2", "true", "null")
+    );
+    let p3 = row(
+        placements,
+        &[("person_key", &person("p3")), ("job_id", "J1")],
+    );
     assert_eq!(p3["retained_30d"], "false");
-    let p4 = row(placements, &[("person_key", &person("p4")), ("job_id", "J1")]);
-    assert_eq!((p4["retained_90d"].as_str(), p4["retained_180d"].as_str()), ("true", "null"));
+    let p4 = row(
+        placements,
+        &[("person_key", &person("p4")), ("job_id", "J1")],
+    );
+    assert_eq!(
+        (p4["retained_90d"].as_str(), p4["retained_180d"].as_str()),
+        ("true", "null")
+    );
 
     // First jobs started 2026-03: p2, p3, p4. 30 days: 3 eligible, 2 kept. 90 days: 3
     // eligible, 1 kept (p4). 180 days: p4 not yet observable: 2 eligible, 0 kept.
-    let retention = row(&tables["first_job_retention"], &[("agency_id", "a2"), ("start_month", "2026-03")]);
+    let retention = row(
+        &tables["first_job_retention"],
+        &[("agency_id", "a2"), ("start_month", "2026-03")],
+    );
     assert_eq!(retention["first_jobs"], "3");
-    assert_eq!((retention["eligible_30d"].as_str(), retention["retained_30d"].as_str()), ("3", "2"));
+    assert_eq!(
+        (
+            retention["eligible_30d"].as_str(),
+            retention["retained_30d"].as_str()
+        ),
+        ("3", "2")
+    );
     assert_close(num(&retention, "retention_30d_rate"), 2.0 / 3.0);
-    assert_eq!((retention["eligible_90d"].as_str(), retention["retained_90d"].as_str()), ("3", "1"));
-    assert_eq!((retention["eligible_180d"].as_str(), retention["retained_180d"].as_str()), ("2", "0"));
+    assert_eq!(
+        (
+            retention["eligible_90d"].as_str(),
+            retention["retained_90d"].as_str()
+        ),
+        ("3", "1")
+    );
+    assert_eq!(
+        (
+            retention["eligible_180d"].as_str(),
+            retention["retained_180d"].as_str()
+        ),
+        ("2", "0")
+    );
     assert_close(num(&retention, "retention_180d_rate"), 0.0);
-    assert_eq!((retention["separated"].as_str(), retention["moved_to_subsequent"].as_str()), ("2", "1"));
+    assert_eq!(
+        (
+            retention["separated"].as_str(),
+            retention["moved_to_subsequent"].as_str()
+        ),
+        ("2", "1")
+    );
     // p2: next job 04-10, first ended 03-31: 10 days.
     assert_close(num(&retention, "median_days_to_next_job"), 10.0);
 
@@ -199,31 +512,85 @@ fn retention_boundaries_turnover_and_the_partial_month() {
     // March: on 03-01 three jobs are active (all start that day); on 03-31 p2's (ends that
     // day, still active) and p4's: 2. Three starts, two separations: 2 / ((3 + 2) / 2) = 0.8.
     let march = row(turnover, &[("agency_id", "a2"), ("month", "2026-03")]);
-    assert_eq!((march["active_at_start"].as_str(), march["active_at_end"].as_str()), ("3", "2"));
-    assert_eq!((march["starts"].as_str(), march["separations"].as_str()), ("3", "2"));
-    assert_eq!((march["separations_quit"].as_str(), march["separations_fired"].as_str(), march["separations_laid_off"].as_str()), ("1", "1", "0"));
+    assert_eq!(
+        (
+            march["active_at_start"].as_str(),
+            march["active_at_end"].as_str()
+        ),
+        ("3", "2")
+    );
+    assert_eq!(
+        (march["starts"].as_str(), march["separations"].as_str()),
+        ("3", "2")
+    );
+    assert_eq!(
+        (
+            march["separations_quit"].as_str(),
+            march["separations_fired"].as_str(),
+            march["separations_laid_off"].as_str()
+        ),
+        ("1", "1", "0")
+    );
     assert_close(num(&march, "turnover_rate"), 0.8);
     assert_eq!(march["partial_month"], "false");
     // April: p4 at the start; p4 and p2's second job at the end; one start.
     let april = row(turnover, &[("agency_id", "a2"), ("month", "2026-04")]);
-    assert_eq!((april["active_at_start"].as_str(), april["active_at_end"].as_str(), april["starts"].as_str()), ("1", "2", "1"));
+    assert_eq!(
+        (
+            april["active_at_start"].as_str(),
+            april["active_at_end"].as_str(),
+            april["starts"].as_str()
+        ),
+        ("1", "2", "1")
+    );
     assert_close(num(&april, "turnover_rate"), 0.0);
     // May ends at as_of 05-30, which is not May's last day: a partial month.
     let may = row(turnover, &[("agency_id", "a2"), ("month", "2026-05")]);
-    assert_eq!((may["active_at_start"].as_str(), may["active_at_end"].as_str()), ("2", "2"));
+    assert_eq!(
+        (
+            may["active_at_start"].as_str(),
+            may["active_at_end"].as_str()
+        ),
+        ("2", "2")
+    );
     assert_eq!(may["partial_month"], "true");
-    assert_eq!(row(turnover, &[("agency_id", "ALL"), ("month", "2026-03")])["active_at_start"], "3");
+    assert_eq!(
+        row(turnover, &[("agency_id", "ALL"), ("month", "2026-03")])["active_at_start"],
+        "3"
+    );
 
     // Employment outcomes, 2026Q1: the three March starts; Q2: p2's April start. Wage 9.00 is
     // over the 7.25 floor.
-    let q1 = row(&tables["employment_outcomes"], &[("agency_id", "a2"), ("quarter", "2026Q1")]);
-    assert_eq!((q1["placements"].as_str(), q1["persons_placed"].as_str(), q1["first_placements"].as_str()), ("3", "3", "3"));
-    assert_eq!((q1["at_or_above_wage_floor"].as_str(), q1["competitive_integrated"].as_str()), ("3", "0"));
+    let q1 = row(
+        &tables["employment_outcomes"],
+        &[("agency_id", "a2"), ("quarter", "2026Q1")],
+    );
+    assert_eq!(
+        (
+            q1["placements"].as_str(),
+            q1["persons_placed"].as_str(),
+            q1["first_placements"].as_str()
+        ),
+        ("3", "3", "3")
+    );
+    assert_eq!(
+        (
+            q1["at_or_above_wage_floor"].as_str(),
+            q1["competitive_integrated"].as_str()
+        ),
+        ("3", "0")
+    );
     assert_close(num(&q1, "median_weekly_earnings"), 270.0);
     assert_close(num(&q1, "wage_floor"), 7.25);
     assert_close(num(&q1, "wages_reported"), 0.0);
-    let q2 = row(&tables["employment_outcomes"], &[("agency_id", "a2"), ("quarter", "2026Q2")]);
-    assert_eq!((q2["placements"].as_str(), q2["first_placements"].as_str()), ("1", "0"));
+    let q2 = row(
+        &tables["employment_outcomes"],
+        &[("agency_id", "a2"), ("quarter", "2026Q2")],
+    );
+    assert_eq!(
+        (q2["placements"].as_str(), q2["first_placements"].as_str()),
+        ("1", "0")
+    );
 }
 
 #[test]
@@ -232,40 +599,173 @@ fn corrections_duplicates_visibility_and_late_records() {
     let lake = dir.path().join("lake");
     let mut feed = Feed::default();
     let t = "T10:00:00Z";
-    feed.event(1, "intake", "a1", "p5", "2026-01-05", &format!("2026-01-05{t}"), None, "");
+    feed.event(
+        1,
+        "intake",
+        "a1",
+        "p5",
+        "2026-01-05",
+        &format!("2026-01-05{t}"),
+        None,
+        "",
+    );
     // A service sent twice, byte for byte: one exact duplicate.
-    feed.event(2, "service", "a1", "p5", "2026-01-20", &format!("2026-01-20{t}"), None, r#""service_type":"training""#);
-    feed.event(2, "service", "a1", "p5", "2026-01-20", &format!("2026-01-20{t}"), None, r#""service_type":"training""#);
+    feed.event(
+        2,
+        "service",
+        "a1",
+        "p5",
+        "2026-01-20",
+        &format!("2026-01-20{t}"),
+        None,
+        r#""service_type":"training""#,
+    );
+    feed.event(
+        2,
+        "service",
+        "a1",
+        "p5",
+        "2026-01-20",
+        &format!("2026-01-20{t}"),
+        None,
+        r#""service_type":"training""#,
+    );
     // A service superseding an event that never existed: it stands, and is counted.
-    feed.event(3, "service", "a1", "p5", "2026-01-22", &format!("2026-01-22{t}"), Some(999), r#""service_type":"coaching""#);
+    feed.event(
+        3,
+        "service",
+        "a1",
+        "p5",
+        "2026-01-22",
+        &format!("2026-01-22{t}"),
+        Some(999),
+        r#""service_type":"coaching""#,
+    );
     // Placement X at 10.00; Y supersedes it at 12.00; Y is retracted, so X stands at 10.00.
-    feed.event(4, "placement", "a1", "p5", "2026-02-01", &format!("2026-02-01{t}"), None, r#""job_id":"J1","hourly_wage":10.0,"hours_per_week":10,"competitive_integrated":true"#);
-    feed.event(5, "placement", "a1", "p5", "2026-02-01", &format!("2026-02-03{t}"), Some(4), r#""job_id":"J1","hourly_wage":12.0,"hours_per_week":10,"competitive_integrated":true"#);
-    feed.event(6, "retraction", "a1", "p5", "2026-02-01", &format!("2026-02-05{t}"), None, &format!(r#""retracted_event_id":"{}""#, id(5)));
+    feed.event(
+        4,
+        "placement",
+        "a1",
+        "p5",
+        "2026-02-01",
+        &format!("2026-02-01{t}"),
+        None,
+        r#""job_id":"J1","hourly_wage":10.0,"hours_per_week":10,"competitive_integrated":true"#,
+    );
+    feed.event(
+        5,
+        "placement",
+        "a1",
+        "p5",
+        "2026-02-01",
+        &format!("2026-02-03{t}"),
+        Some(4),
+        r#""job_id":"J1","hourly_wage":12.0,"hours_per_week":10,"competitive_integrated":true"#,
+    );
+    feed.event(
+        6,
+        "retraction",
+        "a1",
+        "p5",
+        "2026-02-01",
+        &format!("2026-02-05{t}"),
+        None,
+        &format!(r#""retracted_event_id":"{}""#, id(5)),
+    );
     // Retracting a retraction is left alone; retracting an unknown id has no effect.
-    feed.event(7, "retraction", "a1", "p5", "2026-02-01", &format!("2026-02-06{t}"), None, &format!(r#""retracted_event_id":"{}""#, id(6)));
-    feed.event(8, "retraction", "a1", "p5", "2026-02-01", &format!("2026-02-06{t}"), None, &format!(r#""retracted_event_id":"{}""#, id(998)));
+    feed.event(
+        7,
+        "retraction",
+        "a1",
+        "p5",
+        "2026-02-01",
+        &format!("2026-02-06{t}"),
+        None,
+        &format!(r#""retracted_event_id":"{}""#, id(6)),
+    );
+    feed.event(
+        8,
+        "retraction",
+        "a1",
+        "p5",
+        "2026-02-01",
+        &format!("2026-02-06{t}"),
+        None,
+        &format!(r#""retracted_event_id":"{}""#, id(998)),
+    );
     // The exit, sent twice with one id but different content: the earlier record is kept.
-    feed.event(9, "exit", "a1", "p5", "2026-03-01", &format!("2026-03-01{t}"), None, r#""outcome":"employed""#);
-    feed.event(9, "exit", "a1", "p5", "2026-03-01", &format!("2026-03-02{t}"), None, r#""outcome":"other""#);
+    feed.event(
+        9,
+        "exit",
+        "a1",
+        "p5",
+        "2026-03-01",
+        &format!("2026-03-01{t}"),
+        None,
+        r#""outcome":"employed""#,
+    );
+    feed.event(
+        9,
+        "exit",
+        "a1",
+        "p5",
+        "2026-03-01",
+        &format!("2026-03-02{t}"),
+        None,
+        r#""outcome":"other""#,
+    );
     // A wage after the exit counts; one recorded after as_of does not, yet.
     feed.event(10, "wage", "a1", "p5", "2026-03-14", &format!("2026-03-15{t}"), None, r#""job_id":"J1","period_start":"2026-03-01","period_end":"2026-03-14","gross_wages":100.0,"hours_worked":10"#);
     feed.event(11, "wage", "a1", "p5", "2026-03-28", "2026-10-05T10:00:00Z", None, r#""job_id":"J1","period_start":"2026-03-15","period_end":"2026-03-28","gross_wages":100.0,"hours_worked":10"#);
     // p6: assessed on 09-30 at 20:00 in UTC-5, which is 10-01 in UTC: invisible at 09-30.
-    feed.event(12, "intake", "a1", "p6", "2026-09-01", &format!("2026-09-01{t}"), None, "");
-    feed.event(13, "assessment", "a1", "p6", "2026-09-30", "2026-09-30T20:00:00-05:00", None, r#""assessment_type":"benefits""#);
+    feed.event(
+        12,
+        "intake",
+        "a1",
+        "p6",
+        "2026-09-01",
+        &format!("2026-09-01{t}"),
+        None,
+        "",
+    );
+    feed.event(
+        13,
+        "assessment",
+        "a1",
+        "p6",
+        "2026-09-30",
+        "2026-09-30T20:00:00-05:00",
+        None,
+        r#""assessment_type":"benefits""#,
+    );
     feed.raw("{not json");
     feed.load(&lake);
 
     let out = dir.path().join("out");
     let tables = transform(&lake, &out, "2026-09-30");
-    let job = row(&tables["placements"], &[("person_key", &person("p5")), ("job_id", "J1")]);
+    let job = row(
+        &tables["placements"],
+        &[("person_key", &person("p5")), ("job_id", "J1")],
+    );
     assert_close(num(&job, "hourly_wage"), 10.0);
     assert_eq!(job["wage_records"], "1");
     assert_close(num(&job, "wages_total"), 100.0);
     let episode = row(&tables["episodes"], &[("person_key", &person("p5"))]);
-    assert_eq!((episode["exit_on"].as_str(), episode["exit_outcome"].as_str()), ("2026-03-01", "employed"));
-    assert_eq!((episode["services"].as_str(), episode["first_service_on"].as_str(), episode["days_to_service"].as_str()), ("2", "2026-01-20", "15"));
+    assert_eq!(
+        (
+            episode["exit_on"].as_str(),
+            episode["exit_outcome"].as_str()
+        ),
+        ("2026-03-01", "employed")
+    );
+    assert_eq!(
+        (
+            episode["services"].as_str(),
+            episode["first_service_on"].as_str(),
+            episode["days_to_service"].as_str()
+        ),
+        ("2", "2026-01-20", "15")
+    );
     assert_eq!(episode["days_to_placement"], "27");
     let p6 = row(&tables["episodes"], &[("person_key", &person("p6"))]);
     assert_eq!(p6["first_service_on"], "null");
@@ -278,22 +778,53 @@ fn corrections_duplicates_visibility_and_late_records() {
         "bad_retraction_target",
         "unknown_retraction_target",
     ] {
-        assert_eq!(row(quality, &[("agency_id", "a1"), ("issue", issue)])["events"], "1", "{issue}");
+        assert_eq!(
+            row(quality, &[("agency_id", "a1"), ("issue", issue)])["events"],
+            "1",
+            "{issue}"
+        );
     }
-    assert_eq!(row(quality, &[("agency_id", "unknown"), ("issue", "rejected:malformed_json")])["events"], "1");
-    assert_eq!(row(quality, &[("agency_id", "ALL"), ("issue", "rejected:malformed_json")])["events"], "1");
+    assert_eq!(
+        row(
+            quality,
+            &[
+                ("agency_id", "unknown"),
+                ("issue", "rejected:malformed_json")
+            ]
+        )["events"],
+        "1"
+    );
+    assert_eq!(
+        row(
+            quality,
+            &[("agency_id", "ALL"), ("issue", "rejected:malformed_json")]
+        )["events"],
+        "1"
+    );
 
     // A later as_of takes in the late wage and the assessment across the UTC date line.
     let later = transform(&lake, &dir.path().join("later"), "2026-10-31");
-    let job = row(&later["placements"], &[("person_key", &person("p5")), ("job_id", "J1")]);
+    let job = row(
+        &later["placements"],
+        &[("person_key", &person("p5")), ("job_id", "J1")],
+    );
     assert_eq!(job["wage_records"], "2");
     let p6 = row(&later["episodes"], &[("person_key", &person("p6"))]);
-    assert_eq!((p6["first_assessment_on"].as_str(), p6["days_to_service"].as_str()), ("2026-09-30", "29"));
+    assert_eq!(
+        (
+            p6["first_assessment_on"].as_str(),
+            p6["days_to_service"].as_str()
+        ),
+        ("2026-09-30", "29")
+    );
 
     // An earlier as_of reproduces what was known then: before 02-03 the placement at 10.00
     // had not been superseded, and before 03-01 there was no exit.
     let early = transform(&lake, &dir.path().join("early"), "2026-02-02");
     let episode = row(&early["episodes"], &[("person_key", &person("p5"))]);
     assert_eq!(episode["exit_on"], "null");
-    assert_eq!(rows(&early["placements"], &[("person_key", &person("p5"))]).height(), 1);
+    assert_eq!(
+        rows(&early["placements"], &[("person_key", &person("p5"))]).height(),
+        1
+    );
 }

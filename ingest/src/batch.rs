@@ -175,7 +175,11 @@ impl Batch {
     }
 
     /// Writes the batch to the lake and starts a new one; returns what the batch did.
-    pub(crate) fn commit(&mut self, lake: &Lake, now: DateTime<Utc>) -> Result<Flushed, IngestError> {
+    pub(crate) fn commit(
+        &mut self,
+        lake: &Lake,
+        now: DateTime<Utc>,
+    ) -> Result<Flushed, IngestError> {
         let arrow = |source| IngestError::Arrow {
             source_name: self.stream.source.to_string(),
             source,
@@ -187,7 +191,14 @@ impl Batch {
         } else {
             None
         };
-        let committed = lake.commit(&self.stream, first, self.last, &events, rejected.as_ref(), now)?;
+        let committed = lake.commit(
+            &self.stream,
+            first,
+            self.last,
+            &events,
+            rejected.as_ref(),
+            now,
+        )?;
         let mut tally = std::mem::take(&mut self.tally);
         tally.files = 1 + u64::from(committed.rejected_file.is_some());
         self.first = None;

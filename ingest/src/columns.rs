@@ -9,7 +9,7 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
 use chrono::{DateTime, NaiveDate, Utc};
-use outcomes_schemas::{lake, Event, Payload, Rejection};
+use outcomes_schemas::{Event, Payload, Rejection, lake};
 
 use crate::source::SourceId;
 
@@ -151,7 +151,6 @@ impl EventColumns {
         }
     }
 
-
     pub(crate) fn push(
         &mut self,
         event: &Event,
@@ -161,7 +160,8 @@ impl EventColumns {
     ) {
         self.event_id.append_value(event.event_id.as_str());
         self.event_type.append_value(event.event_type().as_str());
-        self.consortium_id.append_value(event.consortium_id.as_str());
+        self.consortium_id
+            .append_value(event.consortium_id.as_str());
         self.agency_id.append_value(event.agency_id.as_str());
         self.person_key.append_value(event.person_key.as_str());
         self.occurred_on.append_value(date32(event.occurred_on));
@@ -215,7 +215,10 @@ impl EventColumns {
                 gross_wages = Some(wage.gross_wages);
                 hours_worked = Some(wage.hours_worked);
             }
-            Payload::Separation { job_id: job, reason } => {
+            Payload::Separation {
+                job_id: job,
+                reason,
+            } => {
                 job_id = Some(job.as_str());
                 separation_reason = Some(reason.as_str());
             }

@@ -32,7 +32,12 @@ pub struct FileIngest {
 
 impl FileIngest {
     /// A loader for `consortium`'s files into `lake`.
-    pub fn new(lake: Lake, validator: Validator, consortium: ConsortiumId, limits: BatchLimits) -> Self {
+    pub fn new(
+        lake: Lake,
+        validator: Validator,
+        consortium: ConsortiumId,
+        limits: BatchLimits,
+    ) -> Self {
         Self {
             lake,
             validator,

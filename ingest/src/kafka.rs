@@ -12,14 +12,16 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
-use arrow_array::RecordBatch;
 use chrono::Utc;
 use outcomes_schemas::{ConsortiumId, DLQ_TOPIC, Validator, parse_topic};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::statistics::Statistics;
@@ -140,8 +142,14 @@ pub async fn run(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", settings.session_timeout.as_millis().to_string())
-        .set("topic.metadata.refresh.interval.ms", settings.metadata_refresh.as_millis().to_string())
+        .set(
+            "session.timeout.ms",
+            settings.session_timeout.as_millis().to_string(),
+        )
+        .set(
+            "topic.metadata.refresh.interval.ms",
+            settings.metadata_refresh.as_millis().to_string(),
+        )
         .set("statistics.interval.ms", "5000")
         .create_with_context(context)
         .map_err(kafka("creating the consumer"))?;
@@ -234,7 +242,14 @@ impl Worker {
         }
     }
 
-    async fn handle(&mut self, consumer: &WorkerConsumer, topic: String, partition: i32, offset: i64, value: &[u8]) {
+    async fn handle(
+        &mut self,
+        consumer: &WorkerConsumer,
+        topic: String,
+        partition: i32,
+        offset: i64,
+        value: &[u8],
+    ) {
         if self.broker_trouble {
             info!("Kafka is reachable again; resuming");
             self.broker_trouble = false;
@@ -262,7 +277,12 @@ impl Worker {
             };
             if offset <= watermark {
                 info!(%topic, partition, watermark, "resuming after the lake's watermark");
-                if let Err(error) = consumer.seek(&topic, partition, Offset::Offset(watermark + 1), Duration::from_secs(5)) {
+                if let Err(error) = consumer.seek(
+                    &topic,
+                    partition,
+                    Offset::Offset(watermark + 1),
+                    Duration::from_secs(5),
+                ) {
                     warn!(%error, %topic, partition, "seek failed; skipping stored offsets instead");
                 }
             }
@@ -322,7 +342,9 @@ impl Worker {
     /// Commits one partition's batch to the lake (retrying until it succeeds), then its offset
     /// to Kafka, then its rejections to the dead-letter topic.
     async fn flush(&mut self, consumer: &WorkerConsumer, key: &(String, i32)) {
-        let Some(state) = self.partitions.get_mut(key) else { return };
+        let Some(state) = self.partitions.get_mut(key) else {
+            return;
+        };
         if state.batch.is_empty() {
             return;
         }
@@ -337,8 +359,10 @@ impl Worker {
             }
         };
         state.watermark = flushed.last;
-        self.metrics
-            .record_flush(&flushed.tally, u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        self.metrics.record_flush(
+            &flushed.tally,
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        );
         self.tally.add(&flushed.tally);
 
         let mut offsets = TopicPartitionList::new();
@@ -357,32 +381,71 @@ impl Worker {
 
     async fn send_dead_letters(&self, rejected: &RecordBatch) {
         let (Some(reason), Some(detail), Some(raw), Some(topic), Some(partition), Some(offset)) = (
-            rejected.column_by_name("reason").and_then(|a| a.as_string_opt::<i32>()),
-            rejected.column_by_name("detail").and_then(|a| a.as_string_opt::<i32>()),
-            rejected.column_by_name("raw").and_then(|a| a.as_binary_opt::<i32>()),
-            rejected.column_by_name("topic").and_then(|a| a.as_string_opt::<i32>()),
-            rejected.column_by_name("partition").and_then(|a| a.as_primitive_opt::<Int32Type>()),
-            rejected.column_by_name("offset").and_then(|a| a.as_primitive_opt::<Int64Type>()),
+            rejected
+                .column_by_name("reason")
+                .and_then(|a| a.as_string_opt::<i32>()),
+            rejected
+                .column_by_name("detail")
+                .and_then(|a| a.as_string_opt::<i32>()),
+            rejected
+                .column_by_name("raw")
+                .and_then(|a| a.as_binary_opt::<i32>()),
+            rejected
+                .column_by_name("topic")
+                .and_then(|a| a.as_string_opt::<i32>()),
+            rejected
+                .column_by_name("partition")
+                .and_then(|a| a.as_primitive_opt::<Int32Type>()),
+            rejected
+                .column_by_name("offset")
+                .and_then(|a| a.as_primitive_opt::<Int64Type>()),
         ) else {
             return;
         };
         let rows = 0..rejected.num_rows();
         let positions: Vec<(String, String)> = rows
             .clone()
-            .map(|row| (partition.value(row).to_string(), offset.value(row).to_string()))
+            .map(|row| {
+                (
+                    partition.value(row).to_string(),
+                    offset.value(row).to_string(),
+                )
+            })
             .collect();
         let keys: Vec<String> = rows
             .clone()
-            .map(|row| format!("{}:{}:{}", topic.value(row), positions[row].0, positions[row].1))
+            .map(|row| {
+                format!(
+                    "{}:{}:{}",
+                    topic.value(row),
+                    positions[row].0,
+                    positions[row].1
+                )
+            })
             .collect();
         let mut pending = Vec::with_capacity(rejected.num_rows());
         for row in rows {
             let headers = OwnedHeaders::new()
-                .insert(Header { key: "reason", value: Some(reason.value(row)) })
-                .insert(Header { key: "detail", value: Some(detail.value(row)) })
-                .insert(Header { key: "source_topic", value: Some(topic.value(row)) })
-                .insert(Header { key: "source_partition", value: Some(&positions[row].0) })
-                .insert(Header { key: "source_offset", value: Some(&positions[row].1) });
+                .insert(Header {
+                    key: "reason",
+                    value: Some(reason.value(row)),
+                })
+                .insert(Header {
+                    key: "detail",
+                    value: Some(detail.value(row)),
+                })
+                .insert(Header {
+                    key: "source_topic",
+                    value: Some(topic.value(row)),
+                })
+                .insert(Header {
+                    key: "source_partition",
+                    value: Some(&positions[row].0),
+                })
+                .insert(Header {
+                    key: "source_offset",
+                    value: Some(&positions[row].1),
+                });
             let record = FutureRecord::to(DLQ_TOPIC)
                 .key(&keys[row])
                 .payload(raw.value(row))

@@ -123,7 +123,10 @@ impl Lake {
         );
         let metadata = |table: &str| {
             vec![
-                KeyValue::new(lake::meta::LAKE_VERSION.to_owned(), lake::LAKE_VERSION.to_owned()),
+                KeyValue::new(
+                    lake::meta::LAKE_VERSION.to_owned(),
+                    lake::LAKE_VERSION.to_owned(),
+                ),
                 KeyValue::new(lake::meta::TABLE.to_owned(), table.to_owned()),
                 KeyValue::new(lake::meta::SOURCE.to_owned(), stream.source.file_stem()),
                 KeyValue::new(lake::meta::FIRST.to_owned(), first.to_string()),
@@ -142,7 +145,11 @@ impl Lake {
             }
             _ => None,
         };
-        let events_file = self.root.join(lake::EVENTS_TABLE).join(&partition).join(&name);
+        let events_file = self
+            .root
+            .join(lake::EVENTS_TABLE)
+            .join(&partition)
+            .join(&name);
         write_atomically(&events_file, events, metadata(lake::EVENTS_TABLE))?;
         Ok(Committed {
             events_file,
@@ -224,13 +231,16 @@ fn write_atomically(
         .set_key_value_metadata(Some(metadata))
         .build();
     let file = File::create(&temporary).map_err(io)?;
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet)?;
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet)?;
     writer.write(batch).map_err(parquet)?;
     let file = writer.into_inner().map_err(parquet)?;
     file.sync_all().map_err(io)?;
     drop(file);
     fs::rename(&temporary, path).map_err(io)?;
-    File::open(folder).and_then(|dir| dir.sync_all()).map_err(io)?;
+    File::open(folder)
+        .and_then(|dir| dir.sync_all())
+        .map_err(io)?;
     Ok(())
 }
 

@@ -50,15 +50,40 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
         };
-        counter(&mut out, "outcomes_ingest_events_consumed_total", "Messages read from sources.", self.consumed.load(Ordering::Relaxed));
-        counter(&mut out, "outcomes_ingest_events_stored_total", "Valid events committed to the lake.", self.stored.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# HELP outcomes_ingest_events_rejected_total Messages rejected, by reason.\n# TYPE outcomes_ingest_events_rejected_total counter");
+        counter(
+            &mut out,
+            "outcomes_ingest_events_consumed_total",
+            "Messages read from sources.",
+            self.consumed.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "outcomes_ingest_events_stored_total",
+            "Valid events committed to the lake.",
+            self.stored.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP outcomes_ingest_events_rejected_total Messages rejected, by reason.\n# TYPE outcomes_ingest_events_rejected_total counter"
+        );
         for (reason, count) in Reason::ALL.iter().zip(&self.rejected) {
-            let _ = writeln!(out, "outcomes_ingest_events_rejected_total{{reason=\"{reason}\"}} {}", count.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "outcomes_ingest_events_rejected_total{{reason=\"{reason}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
         }
-        counter(&mut out, "outcomes_ingest_files_written_total", "Lake files written.", self.files.load(Ordering::Relaxed));
+        counter(
+            &mut out,
+            "outcomes_ingest_files_written_total",
+            "Lake files written.",
+            self.files.load(Ordering::Relaxed),
+        );
         let _ = writeln!(
             out,
             "# HELP outcomes_ingest_flush_seconds Time to write and commit batches.\n# TYPE outcomes_ingest_flush_seconds summary\noutcomes_ingest_flush_seconds_sum {}\noutcomes_ingest_flush_seconds_count {}",
@@ -76,10 +101,12 @@ impl Metrics {
 
 /// Serves `metrics` over HTTP on `address` until the task is dropped.
 pub async fn serve(address: SocketAddr, metrics: Arc<Metrics>) -> Result<(), IngestError> {
-    let listener = TcpListener::bind(address).await.map_err(|source| IngestError::Io {
-        path: address.to_string().into(),
-        source,
-    })?;
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| IngestError::Io {
+            path: address.to_string().into(),
+            source,
+        })?;
     loop {
         let (mut socket, _) = match listener.accept().await {
             Ok(accepted) => accepted,

@@ -68,7 +68,9 @@ impl Publisher {
             {
                 finish(oldest).await?;
             }
-            let delivery = self.producer.send_result(FutureRecord::to(topic).key(key).payload(value));
+            let delivery = self
+                .producer
+                .send_result(FutureRecord::to(topic).key(key).payload(value));
             match delivery {
                 Ok(future) => in_flight.push_back((topic.to_owned(), future)),
                 Err((source, _)) => {

@@ -60,8 +60,8 @@ pub struct WageMonthRow {
     pub month: String,
     /// Gross wages reported.
     pub wages_reported: f64,
-    /// Wage records behind the amount.
-    pub wage_records: i64,
+    /// Distinct persons with wage records in the month.
+    pub persons_with_wages: i64,
 }
 
 /// The tables of one consortium, read for a snapshot.
@@ -79,7 +79,7 @@ pub struct Inputs {
     pub episodes: Vec<EpisodeRow>,
     /// Jobs.
     pub jobs: Vec<JobRow>,
-    /// Wage totals by agency and month (agency rows only).
+    /// Wage totals by agency (and `ALL`) and month.
     pub wages: Vec<WageMonthRow>,
 }
 
@@ -156,7 +156,11 @@ impl<'a> Columns<'a> {
             })
     }
 
-    fn typed<T>(&self, name: &str, cast: impl Fn(&'a dyn Array) -> Option<T>) -> Result<T, ReportError> {
+    fn typed<T>(
+        &self,
+        name: &str,
+        cast: impl Fn(&'a dyn Array) -> Option<T>,
+    ) -> Result<T, ReportError> {
         cast(self.get(name)?).ok_or_else(|| ReportError::Column {
             path: self.path.to_path_buf(),
             column: name.to_owned(),
@@ -236,7 +240,10 @@ impl Inputs {
 
         let mut episodes = Vec::new();
         for batch in &episodes_table.batches {
-            let c = Columns { path: &episodes_table.path, batch };
+            let c = Columns {
+                path: &episodes_table.path,
+                batch,
+            };
             let consortia = c.strings("consortium_id")?;
             let agencies = c.strings("agency_id")?;
             let intakes = c.dates("intake_on")?;
@@ -267,7 +274,10 @@ impl Inputs {
         let placements_table = read_table(folder, "placements")?;
         let mut jobs = Vec::new();
         for batch in &placements_table.batches {
-            let c = Columns { path: &placements_table.path, batch };
+            let c = Columns {
+                path: &placements_table.path,
+                batch,
+            };
             let consortia = c.strings("consortium_id")?;
             let agencies = c.strings("agency_id")?;
             let persons = c.strings("person_key")?;
@@ -295,7 +305,10 @@ impl Inputs {
         let outcomes_table = read_table(folder, "employment_outcomes")?;
         let mut wage_floor = None;
         for batch in &outcomes_table.batches {
-            let c = Columns { path: &outcomes_table.path, batch };
+            let c = Columns {
+                path: &outcomes_table.path,
+                batch,
+            };
             let consortia = c.strings("consortium_id")?;
             let floors = c.floats("wage_floor")?;
             wage_floor = wage_floor.or_else(|| {
@@ -304,27 +317,33 @@ impl Inputs {
                     .and_then(|i| floors[i])
             });
         }
-        table_hashes.insert("employment_outcomes.parquet".to_owned(), outcomes_table.hash);
+        table_hashes.insert(
+            "employment_outcomes.parquet".to_owned(),
+            outcomes_table.hash,
+        );
 
         let wages_table = read_table(folder, "wages_monthly")?;
         let mut wages = Vec::new();
         for batch in &wages_table.batches {
-            let c = Columns { path: &wages_table.path, batch };
+            let c = Columns {
+                path: &wages_table.path,
+                batch,
+            };
             let consortia = c.strings("consortium_id")?;
             let agencies = c.strings("agency_id")?;
             let months = c.strings("month")?;
             let amounts = c.floats("wages_reported")?;
-            let records = c.ints("wage_records")?;
+            let persons = c.ints("persons_with_wages")?;
             for i in 0..batch.num_rows() {
                 let agency = agencies[i].clone().unwrap_or_default();
-                if consortia[i].as_deref() != Some(consortium) || agency == crate::ALL {
+                if consortia[i].as_deref() != Some(consortium) {
                     continue;
                 }
                 wages.push(WageMonthRow {
                     agency_id: agency,
                     month: months[i].clone().unwrap_or_default(),
                     wages_reported: amounts[i].unwrap_or(0.0),
-                    wage_records: records[i].unwrap_or(0),
+                    persons_with_wages: persons[i].unwrap_or(0),
                 });
             }
         }

@@ -95,7 +95,9 @@ pub fn build_snapshot(
         .into_iter()
         .filter_map(|p| {
             let rows = suppress(&compute_raw(inputs, p, as_of), suppression_k);
-            rows.into_iter().find(|row| row.agency_id == ALL).map(|row| (p, row))
+            rows.into_iter()
+                .find(|row| row.agency_id == ALL)
+                .map(|row| (p, row))
         })
         .collect();
     Ok(Snapshot {
@@ -140,7 +142,10 @@ pub fn publish(snapshot: &Snapshot, out: &Path) -> Result<Published, ReportError
         ("snapshot.csv", render::csv(snapshot)),
         ("index.html", render::html(snapshot)),
     ];
-    let files: Vec<PathBuf> = documents.iter().map(|(name, _)| folder.join(name)).collect();
+    let files: Vec<PathBuf> = documents
+        .iter()
+        .map(|(name, _)| folder.join(name))
+        .collect();
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ReportError::Io { path, source }

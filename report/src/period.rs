@@ -26,7 +26,9 @@ pub enum Period {
 
 /// A period label that is neither `YYYY-MM` nor `YYYYQn`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a period: write a month as YYYY-MM (2026-08) or a quarter as YYYYQn (2026Q3)")]
+#[error(
+    "{0:?} is not a period: write a month as YYYY-MM (2026-08) or a quarter as YYYYQn (2026Q3)"
+)]
 pub struct InvalidPeriod(String);
 
 /// How often scheduled reports run.
@@ -170,8 +172,13 @@ mod tests {
         assert_eq!(q.previous().to_string(), "2026Q2");
         let m: Period = "2024-02".parse().unwrap();
         assert_eq!(m.end(), date(2024, 2, 29));
-        assert_eq!("2026-01".parse::<Period>().unwrap().previous().to_string(), "2025-12");
-        for bad in ["2026Q5", "2026-13", "2026-1", "26Q1", "2026", "Q3", "2026-00"] {
+        assert_eq!(
+            "2026-01".parse::<Period>().unwrap().previous().to_string(),
+            "2025-12"
+        );
+        for bad in [
+            "2026Q5", "2026-13", "2026-1", "26Q1", "2026", "Q3", "2026-00",
+        ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
     }

@@ -222,7 +222,11 @@ fn chart(snapshot: &Snapshot, measure: Measure) -> String {
             (i, value)
         })
         .collect();
-    let labels: Vec<String> = snapshot.history.iter().map(|(p, _)| p.to_string()).collect();
+    let labels: Vec<String> = snapshot
+        .history
+        .iter()
+        .map(|(p, _)| p.to_string())
+        .collect();
     let top = points
         .iter()
         .filter_map(|(_, v)| *v)
@@ -339,11 +343,21 @@ figcaption {{ font-size: .85rem; color: #4a5866; }}
         }
         page.push_str("</tr></thead>\n<tbody>\n");
         for row in &snapshot.rows {
-            let class = if row.agency_id == ALL { " class=\"all\"" } else { "" };
-            let name = if row.agency_id == ALL { "All agencies".to_owned() } else { escape(&row.agency_id) };
+            let class = if row.agency_id == ALL {
+                " class=\"all\""
+            } else {
+                ""
+            };
+            let name = if row.agency_id == ALL {
+                "All agencies".to_owned()
+            } else {
+                escape(&row.agency_id)
+            };
             let _ = write!(page, "<tr{class}><td>{name}</td>");
             for measure in &measures {
-                let cell = row.cell(*measure).unwrap_or(Cell::Shown(Value::Number(None)));
+                let cell = row
+                    .cell(*measure)
+                    .unwrap_or(Cell::Shown(Value::Number(None)));
                 let _ = write!(page, "<td>{}</td>", display(*measure, cell, k));
             }
             page.push_str("</tr>\n");
@@ -354,7 +368,11 @@ figcaption {{ font-size: .85rem; color: #4a5866; }}
             chart(snapshot, indicator.headline),
             indicator.headline.name().replace('_', " "),
             snapshot.history.len(),
-            if indicator.headline == Measure::Retention90dRate { " (percent)" } else { "" }
+            if indicator.headline == Measure::Retention90dRate {
+                " (percent)"
+            } else {
+                ""
+            }
         );
     }
     let _ = write!(

@@ -43,7 +43,8 @@ pub enum Measure {
     MedianHourlyWage,
     /// 4: share of those jobs paying at least the wage floor.
     AtOrAboveWageFloorRate,
-    /// 4: gross wages reported for pay periods ending in P.
+    /// 4: gross wages reported for pay periods ending in P (withheld when fewer than k
+    /// people earned them).
     WagesReported,
     /// 5: first jobs whose 90th day fell in P (and by D).
     FirstJobsDue90d,
@@ -266,15 +267,22 @@ fn raw_row(
     episodes: &[&EpisodeRow],
     jobs: &[&JobRow],
     wages: f64,
-    wage_records: i64,
+    wage_earners: i64,
     period: Period,
     as_of: NaiveDate,
     wage_floor: f64,
 ) -> RawRow {
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     // 1: episodes with intake in P.
-    let cohort: Vec<_> = episodes.iter().filter(|e| period.contains(e.intake_on)).collect();
-    let served: Vec<f64> = cohort.iter().filter_map(|e| e.days_to_service).map(|d| d as f64).collect();
+    let cohort: Vec<_> = episodes
+        .iter()
+        .filter(|e| period.contains(e.intake_on))
+        .collect();
+    let served: Vec<f64> = cohort
+        .iter()
+        .filter_map(|e| e.days_to_service)
+        .map(|d| d as f64)
+        .collect();
     let eligible_30: Vec<_> = cohort
         .iter()
         .filter(|e| e.intake_on + chrono::Duration::days(30) <= as_of)
@@ -288,7 +296,11 @@ fn raw_row(
         .iter()
         .filter(|e| e.first_placement_on.is_some_and(|d| period.contains(d)))
         .collect();
-    let placement_days: Vec<f64> = placed.iter().filter_map(|e| e.days_to_placement).map(|d| d as f64).collect();
+    let placement_days: Vec<f64> = placed
+        .iter()
+        .filter_map(|e| e.days_to_placement)
+        .map(|d| d as f64)
+        .collect();
     let median_placement = median(placement_days.clone());
     // 3: episodes first assessed in P; stalled at t = min(p1, D).
     let assessed: Vec<_> = episodes
@@ -301,15 +313,22 @@ fn raw_row(
         .filter(|e| {
             e.intake_on <= t
                 && e.exit_on.is_none_or(|x| x > t)
-                && e.first_assessment_on.is_some_and(|a| a + chrono::Duration::days(90) <= t)
+                && e.first_assessment_on
+                    .is_some_and(|a| a + chrono::Duration::days(90) <= t)
                 && e.first_placement_on.is_none_or(|p| p > t)
         })
         .count();
     // 4: jobs starting in P.
-    let starting: Vec<_> = jobs.iter().filter(|j| period.contains(j.start_on)).collect();
+    let starting: Vec<_> = jobs
+        .iter()
+        .filter(|j| period.contains(j.start_on))
+        .collect();
     let persons: BTreeSet<&str> = starting.iter().map(|j| j.person_key.as_str()).collect();
     let wages_hourly: Vec<f64> = starting.iter().map(|j| j.hourly_wage).collect();
-    let at_floor = starting.iter().filter(|j| j.hourly_wage >= wage_floor).count();
+    let at_floor = starting
+        .iter()
+        .filter(|j| j.hourly_wage >= wage_floor)
+        .count();
     // 5: first jobs due for their 90-day check in P (and by D).
     let due: Vec<_> = jobs
         .iter()
@@ -326,38 +345,84 @@ fn raw_row(
         .collect();
 
     let values = vec![
-        (Measure::Intakes, Value::Count(count(cohort.len())), count(cohort.len())),
-        (Measure::MedianDaysToService, Value::Number(median(served.clone())), count(served.len())),
-        (Measure::StillWaiting, Value::Count(count(cohort.len() - served.len())), 0),
+        (
+            Measure::Intakes,
+            Value::Count(count(cohort.len())),
+            count(cohort.len()),
+        ),
+        (
+            Measure::MedianDaysToService,
+            Value::Number(median(served.clone())),
+            count(served.len()),
+        ),
+        (
+            Measure::StillWaiting,
+            Value::Count(count(cohort.len() - served.len())),
+            0,
+        ),
         (
             Measure::ServedWithin30dRate,
             Value::Number(rate(count(within_30), count(eligible_30.len()))),
             count(eligible_30.len()),
         ),
-        (Measure::FirstPlacements, Value::Count(count(placed.len())), 0),
-        (Measure::MedianDaysToPlacement, Value::Number(median_placement), count(placement_days.len())),
         (
-            Measure::PlacedOver45d,
-            Value::Count(count(placed.iter().filter(|e| e.days_to_placement.is_some_and(|d| d > 45)).count())),
+            Measure::FirstPlacements,
+            Value::Count(count(placed.len())),
             0,
         ),
-        (Measure::ActionNeeded, Value::Flag(median_placement.map(|m| m > 45.0)), 0),
+        (
+            Measure::MedianDaysToPlacement,
+            Value::Number(median_placement),
+            count(placement_days.len()),
+        ),
+        (
+            Measure::PlacedOver45d,
+            Value::Count(count(
+                placed
+                    .iter()
+                    .filter(|e| e.days_to_placement.is_some_and(|d| d > 45))
+                    .count(),
+            )),
+            0,
+        ),
+        (
+            Measure::ActionNeeded,
+            Value::Flag(median_placement.map(|m| m > 45.0)),
+            0,
+        ),
         (Measure::Assessed, Value::Count(count(assessed.len())), 0),
         (
             Measure::AssessedNotPlaced,
-            Value::Count(count(assessed.iter().filter(|e| e.first_placement_on.is_none()).count())),
+            Value::Count(count(
+                assessed
+                    .iter()
+                    .filter(|e| e.first_placement_on.is_none())
+                    .count(),
+            )),
             0,
         ),
         (Measure::Stalled90d, Value::Count(count(stalled)), 0),
-        (Measure::PersonsPlaced, Value::Count(count(persons.len())), 0),
+        (
+            Measure::PersonsPlaced,
+            Value::Count(count(persons.len())),
+            0,
+        ),
         (Measure::Placements, Value::Count(count(starting.len())), 0),
-        (Measure::MedianHourlyWage, Value::Number(median(wages_hourly)), count(starting.len())),
+        (
+            Measure::MedianHourlyWage,
+            Value::Number(median(wages_hourly)),
+            count(starting.len()),
+        ),
         (
             Measure::AtOrAboveWageFloorRate,
             Value::Number(rate(count(at_floor), count(starting.len()))),
             count(starting.len()),
         ),
-        (Measure::WagesReported, Value::Number(Some(wages)), wage_records),
+        (
+            Measure::WagesReported,
+            Value::Number(Some(wages)),
+            wage_earners,
+        ),
         (Measure::FirstJobsDue90d, Value::Count(count(due.len())), 0),
         (Measure::Retained90d, Value::Count(count(retained)), 0),
         (
@@ -365,7 +430,11 @@ fn raw_row(
             Value::Number(rate(count(retained), count(due.len()))),
             count(due.len()),
         ),
-        (Measure::PersonsMovedToSubsequent, Value::Count(count(moved.len())), 0),
+        (
+            Measure::PersonsMovedToSubsequent,
+            Value::Count(count(moved.len())),
+            0,
+        ),
     ];
     RawRow {
         agency_id: agency_id.to_owned(),
@@ -392,24 +461,54 @@ pub fn compute_raw(inputs: &Inputs, period: Period, as_of: NaiveDate) -> Vec<Raw
         }
         months
     };
-    let wages_of = |agency: Option<&str>| {
-        let rows = inputs
+    // Wages and the people behind them. Distinct persons over several months are at least the
+    // largest monthly count, so that is the (conservative) item count for suppression.
+    let wages_of = |agency: &str| {
+        inputs
             .wages
             .iter()
-            .filter(|w| months.contains(&w.month) && agency.is_none_or(|a| a == w.agency_id));
-        rows.fold((0.0, 0i64), |(sum, n), w| (sum + w.wages_reported, n + w.wage_records))
+            .filter(|w| months.contains(&w.month) && w.agency_id == agency)
+            .fold((0.0, 0i64), |(sum, persons), w| {
+                (sum + w.wages_reported, persons.max(w.persons_with_wages))
+            })
     };
     let mut rows = Vec::new();
     for agency in &agencies {
-        let episodes: Vec<_> = inputs.episodes.iter().filter(|e| e.agency_id == *agency).collect();
-        let jobs: Vec<_> = inputs.jobs.iter().filter(|j| j.agency_id == *agency).collect();
-        let (wages, records) = wages_of(Some(agency));
-        rows.push(raw_row(agency, &episodes, &jobs, wages, records, period, as_of, inputs.wage_floor));
+        let episodes: Vec<_> = inputs
+            .episodes
+            .iter()
+            .filter(|e| e.agency_id == *agency)
+            .collect();
+        let jobs: Vec<_> = inputs
+            .jobs
+            .iter()
+            .filter(|j| j.agency_id == *agency)
+            .collect();
+        let (wages, persons) = wages_of(agency);
+        rows.push(raw_row(
+            agency,
+            &episodes,
+            &jobs,
+            wages,
+            persons,
+            period,
+            as_of,
+            inputs.wage_floor,
+        ));
     }
     let episodes: Vec<_> = inputs.episodes.iter().collect();
     let jobs: Vec<_> = inputs.jobs.iter().collect();
-    let (wages, records) = wages_of(None);
-    rows.push(raw_row(ALL, &episodes, &jobs, wages, records, period, as_of, inputs.wage_floor));
+    let (wages, persons) = wages_of(ALL);
+    rows.push(raw_row(
+        ALL,
+        &episodes,
+        &jobs,
+        wages,
+        persons,
+        period,
+        as_of,
+        inputs.wage_floor,
+    ));
     rows
 }
 
@@ -479,7 +578,10 @@ pub fn suppress(raw: &[RawRow], k: i64) -> Vec<Row> {
         if matches!(row.get(&Measure::Retained90d), Some(Cell::Withheld(_)))
             && matches!(row.get(&Measure::Retention90dRate), Some(Cell::Shown(_)))
         {
-            row.insert(Measure::Retention90dRate, Cell::Withheld(Withholding::Derived));
+            row.insert(
+                Measure::Retention90dRate,
+                Cell::Withheld(Withholding::Derived),
+            );
         }
     }
 
@@ -535,7 +637,10 @@ mod tests {
     #[test]
     fn with_one_agency_the_all_row_is_withheld_with_it() {
         let rows = suppress(&[counts_row("a", 4), counts_row(ALL, 4)], 10);
-        assert!(rows.iter().all(|r| matches!(r.cell(Measure::Intakes), Some(Cell::Withheld(_)))));
+        assert!(
+            rows.iter()
+                .all(|r| matches!(r.cell(Measure::Intakes), Some(Cell::Withheld(_))))
+        );
     }
 
     proptest! {

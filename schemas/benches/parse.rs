@@ -9,7 +9,10 @@ const MESSAGE: &[u8] = br#"{"event_id":"6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f","e
 fn bench(c: &mut Criterion) {
     let validator = Validator::new(Pseudonymizer::new(b"benchmark secret").unwrap());
     let consortium = ConsortiumId::new("north-shore").unwrap();
-    let origin = Origin { consortium: &consortium, topic_event_type: Some("placement") };
+    let origin = Origin {
+        consortium: &consortium,
+        topic_event_type: Some("placement"),
+    };
     assert!(validator.validate(MESSAGE, &origin).is_ok());
     let mut group = c.benchmark_group("message");
     group.throughput(Throughput::Bytes(MESSAGE.len() as u64));

@@ -175,7 +175,9 @@ mod tests {
             "cd75a41b16802f351ab2da27bf107bd279193f036daa3b399c363144c07c7f4f"
         );
         assert_eq!(
-            pseudonymizer.employer_key("north-shore", "ACME Corp").as_str(),
+            pseudonymizer
+                .employer_key("north-shore", "ACME Corp")
+                .as_str(),
             "04a1aba4b217330841d97baf5e63ec11b1a97581ca4c59ab44d593b2161ab2c6"
         );
         assert_ne!(

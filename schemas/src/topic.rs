@@ -39,7 +39,13 @@ mod tests {
         let name = topic_name(&north, EventType::Placement);
         assert_eq!(name, "outcomes.north-shore.placement");
         assert_eq!(parse_topic(&name), Some((north, "placement")));
-        for odd in ["outcomes.dlq", "outcomes.North.intake", "other.a.intake", "outcomes.a.b.c", "outcomes.a.intake1"] {
+        for odd in [
+            "outcomes.dlq",
+            "outcomes.North.intake",
+            "other.a.intake",
+            "outcomes.a.b.c",
+            "outcomes.a.intake1",
+        ] {
             assert_eq!(parse_topic(odd), None, "{odd}");
         }
     }

@@ -181,9 +181,7 @@ impl Validator {
         }
         let consortium_id = check
             .string(object, "consortium_id", "consortium_id")
-            .and_then(|text| {
-                check.pattern("consortium_id", text, is_slug(text), "[a-z0-9-]{1,64}")
-            })
+            .and_then(|text| check.pattern("consortium_id", text, is_slug(text), "[a-z0-9-]{1,64}"))
             .and_then(|text| ConsortiumId::new(text).ok());
         let agency_id = check
             .string(object, "agency_id", "agency_id")
@@ -301,7 +299,8 @@ impl Validator {
         let p = payload;
         Some(match event_type {
             EventType::Intake => {
-                let referral_source = check.optional_string(p, "referral_source", "payload.referral_source");
+                let referral_source =
+                    check.optional_string(p, "referral_source", "payload.referral_source");
                 let program = check.optional_string(p, "program", "payload.program");
                 Payload::Intake {
                     referral_source: referral_source?.map(str::to_owned),
@@ -325,8 +324,13 @@ impl Validator {
             EventType::Placement => {
                 let job_id = check.bounded_string(p, "job_id", "payload.job_id", 1, 64);
                 let employer_id = check.optional_string(p, "employer_id", "payload.employer_id");
-                let hourly_wage =
-                    check.number(p, "hourly_wage", "payload.hourly_wage", Bound::Closed(0.0), 1000.0);
+                let hourly_wage = check.number(
+                    p,
+                    "hourly_wage",
+                    "payload.hourly_wage",
+                    Bound::Closed(0.0),
+                    1000.0,
+                );
                 let hours_per_week = check.number(
                     p,
                     "hours_per_week",
@@ -374,8 +378,13 @@ impl Validator {
                     Bound::Closed(0.0),
                     100_000.0,
                 );
-                let hours_worked =
-                    check.number(p, "hours_worked", "payload.hours_worked", Bound::Closed(0.0), 744.0);
+                let hours_worked = check.number(
+                    p,
+                    "hours_worked",
+                    "payload.hours_worked",
+                    Bound::Closed(0.0),
+                    744.0,
+                );
                 Payload::Wage(Wage {
                     job_id: job_id?.to_owned(),
                     period_start: period_start?,
@@ -597,13 +606,24 @@ impl Check {
         let text = self.string(object, key, path)?;
         let value = parse(text);
         if value.is_none() {
-            self.violation(format!("{path}: {} is not one of {}", quote(text), list(allowed)));
+            self.violation(format!(
+                "{path}: {} is not one of {}",
+                quote(text),
+                list(allowed)
+            ));
         }
         value
     }
 
     /// A required number in [lower, max] (or (lower, max]); a range error is recorded, not fatal.
-    fn number(&mut self, object: &Object, key: &str, path: &str, lower: Bound, max: f64) -> Option<f64> {
+    fn number(
+        &mut self,
+        object: &Object,
+        key: &str,
+        path: &str,
+        lower: Bound,
+        max: f64,
+    ) -> Option<f64> {
         let value = match object.get(key) {
             Some(Json::Number(value)) => *value,
             other => {
@@ -624,10 +644,18 @@ impl Check {
                 Bound::Closed(min) => ("below", min),
                 Bound::Open(min) => ("not above", min),
             };
-            self.out_of_range(format!("{path}: {} is {word} {}", number(value), number(min)));
+            self.out_of_range(format!(
+                "{path}: {} is {word} {}",
+                number(value),
+                number(min)
+            ));
             None
         } else if value > max {
-            self.out_of_range(format!("{path}: {} is above {}", number(value), number(max)));
+            self.out_of_range(format!(
+                "{path}: {} is above {}",
+                number(value),
+                number(max)
+            ));
             None
         } else {
             Some(value)
@@ -697,7 +725,11 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
         return None;
     }
     let date = parse_date(text.get(..10)?)?;
-    let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let (hour, minute, second) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
@@ -729,7 +761,10 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
         _ => return None,
     };
     let offset = FixedOffset::east_opt(offset_seconds)?;
-    let local = NaiveDateTime::new(date, NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?);
+    let local = NaiveDateTime::new(
+        date,
+        NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?,
+    );
     offset.from_local_datetime(&local).single()
 }
 
@@ -774,7 +809,10 @@ mod tests {
             assert_eq!(parse_timestamp(text).is_some(), ok, "{text}");
         }
         let at = parse_timestamp("2026-03-02T01:00:00+05:00").unwrap();
-        assert_eq!(at.date_naive(), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert_eq!(
+            at.date_naive(),
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+        );
         assert_eq!(
             at.naive_utc().date(),
             NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()

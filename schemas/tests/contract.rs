@@ -19,7 +19,14 @@ fn schema_validators() -> BTreeMap<String, jsonschema::Validator> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("json");
     let mut validators = BTreeMap::new();
     for name in [
-        "envelope", "intake", "assessment", "service", "placement", "wage", "separation", "exit",
+        "envelope",
+        "intake",
+        "assessment",
+        "service",
+        "placement",
+        "wage",
+        "separation",
+        "exit",
         "retraction",
     ] {
         let schema = load(&folder.join(format!("{name}.schema.json")));
@@ -44,13 +51,18 @@ fn corpus_agrees_with_the_parser_and_the_schema_files() {
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let bytes = match case["raw_base64"].as_str() {
-            Some(encoded) => base64::engine::general_purpose::STANDARD.decode(encoded).unwrap(),
+            Some(encoded) => base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap(),
             None => case["raw"].as_str().unwrap().as_bytes().to_vec(),
         };
         let consortium = ConsortiumId::new(case["consortium"].as_str().unwrap()).unwrap();
         let topic = case["topic"].as_str();
         let topic_event_type = topic.map(|t| parse_topic(t).expect("a contract topic").1);
-        let origin = Origin { consortium: &consortium, topic_event_type };
+        let origin = Origin {
+            consortium: &consortium,
+            topic_event_type,
+        };
         let expect = case["expect"].as_str().unwrap();
         let verdict = validator.validate(&bytes, &origin);
         let got = match &verdict {
@@ -58,13 +70,19 @@ fn corpus_agrees_with_the_parser_and_the_schema_files() {
             Err(rejection) => rejection.reason.code(),
         };
         if got != expect {
-            failures.push(format!("{name}: parser says {got} ({:?}), corpus says {expect}", verdict.as_ref().err().map(|r| &r.detail)));
+            failures.push(format!(
+                "{name}: parser says {got} ({:?}), corpus says {expect}",
+                verdict.as_ref().err().map(|r| &r.detail)
+            ));
             continue;
         }
         if let (Err(rejection), Some(field)) = (&verdict, case["field"].as_str())
             && !rejection.detail.starts_with(&format!("{field}:"))
         {
-            failures.push(format!("{name}: detail {:?} does not name {field}", rejection.detail));
+            failures.push(format!(
+                "{name}: detail {:?} does not name {field}",
+                rejection.detail
+            ));
         }
         if case["schema_expressible"].as_bool() == Some(true) {
             let instance: Value = serde_json::from_slice(&bytes).unwrap();
@@ -74,11 +92,18 @@ fn corpus_agrees_with_the_parser_and_the_schema_files() {
                 .unwrap_or("envelope");
             let valid = schemas[file].is_valid(&instance);
             if valid != (expect == "ok") {
-                failures.push(format!("{name}: {file}.schema.json says valid={valid}, corpus says {expect}"));
+                failures.push(format!(
+                    "{name}: {file}.schema.json says valid={valid}, corpus says {expect}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -86,7 +111,11 @@ fn every_reason_code_is_in_the_corpus() {
     let cases = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/cases.json"));
     for reason in outcomes_schemas::Reason::ALL {
         assert!(
-            cases.as_array().unwrap().iter().any(|c| c["expect"] == reason.code()),
+            cases
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["expect"] == reason.code()),
             "no case for {reason}"
         );
     }

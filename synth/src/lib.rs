@@ -161,9 +161,10 @@ const AGENCIES: [Agency; 5] = [
 /// Generates the scenario's messages, calling `emit` for each in a stable order.
 pub fn generate(scenario: &Scenario, emit: &mut dyn FnMut(&Message)) {
     for index in 0..scenario.consortia {
-        let consortium = CONSORTIA
-            .get(index as usize)
-            .map_or_else(|| format!("consortium-{}", index + 1), |name| (*name).to_owned());
+        let consortium = CONSORTIA.get(index as usize).map_or_else(
+            || format!("consortium-{}", index + 1),
+            |name| (*name).to_owned(),
+        );
         let seed = scenario.seed ^ (u64::from(index) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut person = Person::new(scenario, &consortium);
@@ -260,7 +261,14 @@ impl<'s> Person<'s> {
         }
     }
 
-    fn fact(&mut self, rng: &mut impl Rng, event_type: &'static str, agency: Agency, on: NaiveDate, payload: String) {
+    fn fact(
+        &mut self,
+        rng: &mut impl Rng,
+        event_type: &'static str,
+        agency: Agency,
+        on: NaiveDate,
+        payload: String,
+    ) {
         if on > self.scenario.end {
             return;
         }
@@ -284,8 +292,15 @@ impl<'s> Person<'s> {
         let mut agency = Self::pick_agency(rng);
         let mut intake_on = self.intake_date(rng);
         loop {
-            let referral = ["school", "self", "medical", "family", "workforce-board"][rng.random_range(0..5)];
-            self.fact(rng, "intake", agency, intake_on, format!(r#""referral_source":"{referral}","program":"supported-employment""#));
+            let referral =
+                ["school", "self", "medical", "family", "workforce-board"][rng.random_range(0..5)];
+            self.fact(
+                rng,
+                "intake",
+                agency,
+                intake_on,
+                format!(r#""referral_source":"{referral}","program":"supported-employment""#),
+            );
             let closed_on = self.episode(rng, agency, intake_on);
             // About one in eight people come back after their case closes.
             match closed_on {
@@ -304,24 +319,47 @@ impl<'s> Person<'s> {
     }
 
     /// One episode; returns the exit date when the case closes within the timeline.
-    fn episode(&mut self, rng: &mut impl Rng, agency: Agency, intake_on: NaiveDate) -> Option<NaiveDate> {
+    fn episode(
+        &mut self,
+        rng: &mut impl Rng,
+        agency: Agency,
+        intake_on: NaiveDate,
+    ) -> Option<NaiveDate> {
         let end = self.scenario.end;
         let first_service = intake_on + days(lognormal(rng, agency.service_median_days, 0.9));
         if rng.random::<f64>() < 0.8 {
             let kind = ["vocational", "situational", "benefits", "other"][rng.random_range(0..4)];
-            self.fact(rng, "assessment", agency, first_service, format!(r#""assessment_type":"{kind}""#));
+            self.fact(
+                rng,
+                "assessment",
+                agency,
+                first_service,
+                format!(r#""assessment_type":"{kind}""#),
+            );
         }
         let services = rng.random_range(1..4);
         let mut on = first_service;
         for _ in 0..services {
-            let kind = ["job-development", "job-coaching", "training", "benefits-planning"][rng.random_range(0..4)];
-            self.fact(rng, "service", agency, on, format!(r#""service_type":"{kind}""#));
+            let kind = [
+                "job-development",
+                "job-coaching",
+                "training",
+                "benefits-planning",
+            ][rng.random_range(0..4)];
+            self.fact(
+                rng,
+                "service",
+                agency,
+                on,
+                format!(r#""service_type":"{kind}""#),
+            );
             on += days(lognormal(rng, 20.0, 0.7));
         }
         let mut last_activity = on;
         let mut employed = false;
         if rng.random::<f64>() < agency.placement_chance {
-            let mut job_start = first_service + days(lognormal(rng, agency.placement_median_days, 0.8));
+            let mut job_start =
+                first_service + days(lognormal(rng, agency.placement_median_days, 0.8));
             // First job, and with luck a second after the first ends.
             for job_number in 0..2 {
                 if job_start > end {
@@ -342,8 +380,20 @@ impl<'s> Person<'s> {
         if rng.random::<f64>() < 0.55 {
             let exit_on = last_activity + days(lognormal(rng, 90.0, 0.6));
             if exit_on <= end {
-                let outcome = if employed { "employed" } else if rng.random::<f64>() < 0.8 { "not_employed" } else { "other" };
-                self.fact(rng, "exit", agency, exit_on, format!(r#""outcome":"{outcome}""#));
+                let outcome = if employed {
+                    "employed"
+                } else if rng.random::<f64>() < 0.8 {
+                    "not_employed"
+                } else {
+                    "other"
+                };
+                self.fact(
+                    rng,
+                    "exit",
+                    agency,
+                    exit_on,
+                    format!(r#""outcome":"{outcome}""#),
+                );
                 return Some(exit_on);
             }
         }
@@ -354,7 +404,8 @@ impl<'s> Person<'s> {
     fn job(&mut self, rng: &mut impl Rng, agency: Agency, start: NaiveDate) -> Option<NaiveDate> {
         self.job_counter += 1;
         let job_id = format!("J{}", self.job_counter);
-        let hourly_wage = (agency.wage_mean + lognormal(rng, 1.0, 0.5) * 3.0 - 3.0).clamp(5.0, 60.0);
+        let hourly_wage =
+            (agency.wage_mean + lognormal(rng, 1.0, 0.5) * 3.0 - 3.0).clamp(5.0, 60.0);
         let hourly_wage = (hourly_wage * 100.0).round() / 100.0;
         let hours = f64::from(rng.random_range(8..=40u32));
         let employer = rng.random_range(1..400u32);
@@ -380,7 +431,8 @@ impl<'s> Person<'s> {
                 break;
             }
             let worked_days = (period_end - period_start).num_days() + 1;
-            let worked = (hours * worked_days as f64 / 7.0 * rng.random_range(0.7..1.05)).min(744.0);
+            let worked =
+                (hours * worked_days as f64 / 7.0 * rng.random_range(0.7..1.05)).min(744.0);
             let worked = (worked * 100.0).round() / 100.0;
             let gross = (worked * hourly_wage * 100.0).round() / 100.0;
             self.fact(
@@ -395,8 +447,15 @@ impl<'s> Person<'s> {
             period_start = period_end + Duration::days(1);
         }
         if let Some(ended) = ended {
-            let reason = ["quit", "laid_off", "fired", "temporary_end", "other"][rng.random_range(0..5)];
-            self.fact(rng, "separation", agency, ended, format!(r#""job_id":"{job_id}","reason":"{reason}""#));
+            let reason =
+                ["quit", "laid_off", "fired", "temporary_end", "other"][rng.random_range(0..5)];
+            self.fact(
+                rng,
+                "separation",
+                agency,
+                ended,
+                format!(r#""job_id":"{job_id}","reason":"{reason}""#),
+            );
         }
         ended
     }
@@ -412,7 +471,15 @@ impl<'s> Person<'s> {
             }
             let event_id = uuid(rng);
             let hour = rng.random_range(7..24);
-            let value = self.envelope(fact, &event_id, recorded_on, hour, rng.random_range(0..60), None, &fact.payload);
+            let value = self.envelope(
+                fact,
+                &event_id,
+                recorded_on,
+                hour,
+                rng.random_range(0..60),
+                None,
+                &fact.payload,
+            );
             let message = |value: String, event_type: &'static str| Message {
                 consortium: self.consortium.clone(),
                 event_type,
@@ -432,11 +499,23 @@ impl<'s> Person<'s> {
                 emit(&message(value, fact.event_type));
             } else if roll < 0.007 {
                 // Sent twice with the same id but an edited payload: a conflicting duplicate.
-                let edited = self.envelope(fact, &event_id, recorded_on, hour, 59, None, &fact.payload);
-                emit(&message(edited.replacen("\"schema_version\":1", "\"schema_version\":1.0", 1), fact.event_type));
+                let edited =
+                    self.envelope(fact, &event_id, recorded_on, hour, 59, None, &fact.payload);
+                emit(&message(
+                    edited.replacen("\"schema_version\":1", "\"schema_version\":1.0", 1),
+                    fact.event_type,
+                ));
             } else if roll < 0.012 && recorded_on + Duration::days(7) <= self.scenario.end {
                 // Corrected a week later by a superseding event with the same facts.
-                let correction = self.envelope(fact, &uuid(rng), recorded_on + Duration::days(7), 10, 0, Some(&event_id), &fact.payload);
+                let correction = self.envelope(
+                    fact,
+                    &uuid(rng),
+                    recorded_on + Duration::days(7),
+                    10,
+                    0,
+                    Some(&event_id),
+                    &fact.payload,
+                );
                 emit(&message(correction, fact.event_type));
             } else if roll < 0.015 && recorded_on + Duration::days(3) <= self.scenario.end {
                 // Entered by mistake and voided.
@@ -445,8 +524,17 @@ impl<'s> Person<'s> {
                     occurred_on: fact.occurred_on,
                     ..fact.clone()
                 };
-                let payload = format!(r#""retracted_event_id":"{event_id}","reason":"entered in error""#);
-                let value = self.envelope(&retraction, &uuid(rng), recorded_on + Duration::days(3), 9, 30, None, &payload);
+                let payload =
+                    format!(r#""retracted_event_id":"{event_id}","reason":"entered in error""#);
+                let value = self.envelope(
+                    &retraction,
+                    &uuid(rng),
+                    recorded_on + Duration::days(3),
+                    9,
+                    30,
+                    None,
+                    &payload,
+                );
                 emit(&message(value, "retraction"));
             }
         }
@@ -550,8 +638,20 @@ mod tests {
             consortia: 2,
             ..Scenario::default()
         });
-        for event_type in ["intake", "assessment", "service", "placement", "wage", "separation", "exit", "retraction"] {
-            assert!(messages.iter().any(|m| m.event_type == event_type), "{event_type}");
+        for event_type in [
+            "intake",
+            "assessment",
+            "service",
+            "placement",
+            "wage",
+            "separation",
+            "exit",
+            "retraction",
+        ] {
+            assert!(
+                messages.iter().any(|m| m.event_type == event_type),
+                "{event_type}"
+            );
         }
         assert!(messages.iter().any(|m| m.value.contains("\"supersedes\"")));
         assert!(messages.iter().any(|m| m.consortium == "south-bay"));

@@ -6,7 +6,9 @@
 
 use polars::prelude::*;
 
-use crate::names::{AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, EVENT_TYPE, ISSUE, PERSON, days, key};
+use crate::names::{
+    AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, EVENT_TYPE, ISSUE, PERSON, days, key,
+};
 
 /// Facts derived from the visible events of a lake for one `as_of`.
 pub(crate) struct Facts {
@@ -41,7 +43,12 @@ fn issue_rows(frame: LazyFrame, issue: &str) -> LazyFrame {
 }
 
 /// Sorts by `by` and numbers rows within each group of `group` from 0.
-fn rank_within(frame: LazyFrame, group: &[&str], by: Vec<Expr>, name: &str) -> PolarsResult<LazyFrame> {
+fn rank_within(
+    frame: LazyFrame,
+    group: &[&str],
+    by: Vec<Expr>,
+    name: &str,
+) -> PolarsResult<LazyFrame> {
     Ok(frame
         .sort_by_exprs(by, SortMultipleOptions::default().with_maintain_order(true))
         .with_column(
@@ -140,8 +147,7 @@ fn dedupe(events: LazyFrame, content: &[&str]) -> PolarsResult<(LazyFrame, LazyF
             kept_copies.drop(cols(["_copies", "_copy"])),
         ],
         UnionArgs::default(),
-    )
-    ?;
+    )?;
     Ok((kept, issues))
 }
 
@@ -149,9 +155,11 @@ fn dedupe(events: LazyFrame, content: &[&str]) -> PolarsResult<(LazyFrame, LazyF
 fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let is_retraction = col(EVENT_TYPE).eq(lit("retraction"));
     let retractions = events.clone().filter(is_retraction.clone());
-    let targets = events
-        .clone()
-        .select([col(CONSORTIUM), col(EVENT_ID).alias("_target"), col(EVENT_TYPE).alias("_target_type")]);
+    let targets = events.clone().select([
+        col(CONSORTIUM),
+        col(EVENT_ID).alias("_target"),
+        col(EVENT_TYPE).alias("_target_type"),
+    ]);
     let resolved = retractions.join(
         targets,
         [col(CONSORTIUM), col("retracted_event_id")],
@@ -163,21 +171,25 @@ fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
         "unknown_retraction_target",
     );
     let bad_retraction = issue_rows(
-        resolved.clone().filter(col("_target_type").eq(lit("retraction"))),
+        resolved
+            .clone()
+            .filter(col("_target_type").eq(lit("retraction"))),
         "bad_retraction_target",
     );
     let voided = resolved
-        .filter(col("_target_type").is_not_null().and(col("_target_type").neq(lit("retraction"))))
+        .filter(
+            col("_target_type")
+                .is_not_null()
+                .and(col("_target_type").neq(lit("retraction"))),
+        )
         .select([col(CONSORTIUM), col("retracted_event_id").alias(EVENT_ID)])
         .unique(None, UniqueKeepStrategy::Any);
-    let remaining = events
-        .filter(is_retraction.not())
-        .join(
-            voided,
-            [col(CONSORTIUM), col(EVENT_ID)],
-            [col(CONSORTIUM), col(EVENT_ID)],
-            JoinArgs::new(JoinType::Anti),
-        );
+    let remaining = events.filter(is_retraction.not()).join(
+        voided,
+        [col(CONSORTIUM), col(EVENT_ID)],
+        [col(CONSORTIUM), col(EVENT_ID)],
+        JoinArgs::new(JoinType::Anti),
+    );
 
     let present = remaining
         .clone()
@@ -208,8 +220,7 @@ fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let issues = concat(
         [unknown_retraction, bad_retraction, unknown_supersedes],
         UnionArgs::default(),
-    )
-    ?;
+    )?;
     Ok((kept, issues))
 }
 
@@ -221,7 +232,13 @@ fn episodes(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let tokens = events
         .filter(one_of(&["intake", "exit"]))
         .sort_by_exprs(
-            [col(CONSORTIUM), col(PERSON), col("occurred_on"), col("recorded_at"), col(EVENT_ID)],
+            [
+                col(CONSORTIUM),
+                col(PERSON),
+                col("occurred_on"),
+                col("recorded_at"),
+                col(EVENT_ID),
+            ],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .with_column(
@@ -249,13 +266,16 @@ fn episodes(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
             .alias(ISSUE),
     ]);
     let effective = tokens.filter(col("_effective"));
-    let intakes = effective.clone().filter(col(EVENT_TYPE).eq(lit("intake"))).select([
-        col(CONSORTIUM),
-        col(AGENCY),
-        col(PERSON),
-        col(EPISODE_NO),
-        col("occurred_on").alias("intake_on"),
-    ]);
+    let intakes = effective
+        .clone()
+        .filter(col(EVENT_TYPE).eq(lit("intake")))
+        .select([
+            col(CONSORTIUM),
+            col(AGENCY),
+            col(PERSON),
+            col(EPISODE_NO),
+            col("occurred_on").alias("intake_on"),
+        ]);
     let exits = effective.filter(col(EVENT_TYPE).eq(lit("exit"))).select([
         col(CONSORTIUM),
         col(PERSON),
@@ -277,7 +297,12 @@ fn attribute(events: LazyFrame, episodes: LazyFrame) -> (LazyFrame, LazyFrame) {
     let activities = events.filter(one_of(&["assessment", "service", "placement"]));
     let candidates = activities
         .clone()
-        .select([col(CONSORTIUM), col(PERSON), col(EVENT_ID), col("occurred_on")])
+        .select([
+            col(CONSORTIUM),
+            col(PERSON),
+            col(EVENT_ID),
+            col("occurred_on"),
+        ])
         .join(
             episodes.select([
                 col(CONSORTIUM),
@@ -346,9 +371,13 @@ fn jobs(
         col("hours_per_week"),
         col("competitive_integrated"),
     ]);
-    let starts = jobs
-        .clone()
-        .select([col(CONSORTIUM), col(PERSON), col("job_id"), col("start_on"), col(AGENCY).alias("_job_agency")]);
+    let starts = jobs.clone().select([
+        col(CONSORTIUM),
+        col(PERSON),
+        col("job_id"),
+        col("start_on"),
+        col(AGENCY).alias("_job_agency"),
+    ]);
 
     // Separations: unknown job, before start, then the first counts.
     let separations = events
@@ -365,16 +394,22 @@ fn jobs(
         "unknown_job",
     );
     let early_separations = issue_rows(
-        separations
-            .clone()
-            .filter(col("start_on").is_not_null().and(col("occurred_on").lt(col("start_on")))),
+        separations.clone().filter(
+            col("start_on")
+                .is_not_null()
+                .and(col("occurred_on").lt(col("start_on"))),
+        ),
         "separation_before_start",
     );
     let mut order = key(&job_key);
     order.extend([col("occurred_on")]);
     order.extend(tie_break());
     let separations = rank_within(
-        separations.filter(col("start_on").is_not_null().and(col("occurred_on").gt_eq(col("start_on")))),
+        separations.filter(
+            col("start_on")
+                .is_not_null()
+                .and(col("occurred_on").gt_eq(col("start_on"))),
+        ),
         &job_key,
         order,
         "_nth",
@@ -392,18 +427,30 @@ fn jobs(
     ]);
 
     // Wages: unknown job, before start, else attached.
-    let wages = events
-        .filter(col(EVENT_TYPE).eq(lit("wage")))
-        .join(starts, key(&job_key), key(&job_key), JoinArgs::new(JoinType::Left));
-    let unknown_wages = issue_rows(wages.clone().filter(col("start_on").is_null()), "unknown_job");
+    let wages = events.filter(col(EVENT_TYPE).eq(lit("wage"))).join(
+        starts,
+        key(&job_key),
+        key(&job_key),
+        JoinArgs::new(JoinType::Left),
+    );
+    let unknown_wages = issue_rows(
+        wages.clone().filter(col("start_on").is_null()),
+        "unknown_job",
+    );
     let early_wages = issue_rows(
-        wages
-            .clone()
-            .filter(col("start_on").is_not_null().and(col("period_end").lt(col("start_on")))),
+        wages.clone().filter(
+            col("start_on")
+                .is_not_null()
+                .and(col("period_end").lt(col("start_on"))),
+        ),
         "wage_before_start",
     );
     let wages = wages
-        .filter(col("start_on").is_not_null().and(col("period_end").gt_eq(col("start_on"))))
+        .filter(
+            col("start_on")
+                .is_not_null()
+                .and(col("period_end").gt_eq(col("start_on"))),
+        )
         .select([
             col(CONSORTIUM),
             col("_job_agency").alias(AGENCY),
@@ -421,10 +468,27 @@ fn jobs(
 
     let episode = [CONSORTIUM, PERSON, EPISODE_NO];
     let jobs = jobs
-        .join(ends, key(&job_key), key(&job_key), JoinArgs::new(JoinType::Left))
-        .join(totals, key(&job_key), key(&job_key), JoinArgs::new(JoinType::Left))
+        .join(
+            ends,
+            key(&job_key),
+            key(&job_key),
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            totals,
+            key(&job_key),
+            key(&job_key),
+            JoinArgs::new(JoinType::Left),
+        )
         .sort_by_exprs(
-            [col(CONSORTIUM), col(PERSON), col(EPISODE_NO), col("start_on"), col("_placed_at"), col("_placement_id")],
+            [
+                col(CONSORTIUM),
+                col(PERSON),
+                col(EPISODE_NO),
+                col("start_on"),
+                col("_placed_at"),
+                col("_placement_id"),
+            ],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .with_columns([
@@ -462,8 +526,7 @@ fn jobs(
             early_wages,
         ],
         UnionArgs::default(),
-    )
-    ?;
+    )?;
     Ok((jobs, wages, issues))
 }
 
@@ -480,7 +543,11 @@ fn retained(n: i32, as_of_days: i32) -> Expr {
 }
 
 /// Runs steps 1 to 5 over visible events.
-pub(crate) fn derive(visible_events: LazyFrame, content: &[&str], as_of_days: i32) -> PolarsResult<Facts> {
+pub(crate) fn derive(
+    visible_events: LazyFrame,
+    content: &[&str],
+    as_of_days: i32,
+) -> PolarsResult<Facts> {
     let (deduped, duplicate_issues) = dedupe(visible_events, content)?;
     let (kept, correction_issues) = correct(deduped)?;
     let kept = kept.cache();
@@ -490,7 +557,13 @@ pub(crate) fn derive(visible_events: LazyFrame, content: &[&str], as_of_days: i3
     let attributed = attributed.cache();
     let (jobs, wages, job_issues) = jobs(kept, attributed.clone(), as_of_days)?;
     let issues = concat(
-        [duplicate_issues, correction_issues, episode_issues, outside_issues, job_issues],
+        [
+            duplicate_issues,
+            correction_issues,
+            episode_issues,
+            outside_issues,
+            job_issues,
+        ],
         UnionArgs::default(),
     )?;
     Ok(Facts {

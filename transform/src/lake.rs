@@ -31,9 +31,15 @@ impl LakeFiles {
             });
         }
         for path in parquet_files(&events_root)? {
-            let relative = path.strip_prefix(&events_root).unwrap_or(&path).to_path_buf();
+            let relative = path
+                .strip_prefix(&events_root)
+                .unwrap_or(&path)
+                .to_path_buf();
             if let Some((consortium, source, last)) = describe(&relative) {
-                let mark = files.watermark.entry(format!("{consortium}/{source}")).or_insert(last);
+                let mark = files
+                    .watermark
+                    .entry(format!("{consortium}/{source}"))
+                    .or_insert(last);
                 *mark = (*mark).max(last);
             }
             let rejected = root.join(lake::REJECTED_TABLE).join(&relative);
@@ -98,9 +104,7 @@ fn polars_type(data_type: &arrow_schema::DataType) -> DataType {
     match data_type {
         Arrow::Utf8 => DataType::String,
         Arrow::Date32 => DataType::Date,
-        Arrow::Timestamp(_, _) => {
-            DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-        }
+        Arrow::Timestamp(_, _) => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
         Arrow::Float64 => DataType::Float64,
         Arrow::Boolean => DataType::Boolean,
         Arrow::Int32 => DataType::Int32,
@@ -118,7 +122,10 @@ fn polars_schema(schema: &arrow_schema::Schema) -> Schema {
 }
 
 /// Scans `files` lazily, or an empty frame of `schema` when there are none.
-pub(crate) fn scan(files: &[PathBuf], schema: &arrow_schema::Schema) -> Result<LazyFrame, TransformError> {
+pub(crate) fn scan(
+    files: &[PathBuf],
+    schema: &arrow_schema::Schema,
+) -> Result<LazyFrame, TransformError> {
     if files.is_empty() {
         return Ok(DataFrame::empty_with_schema(&polars_schema(schema)).lazy());
     }
@@ -139,7 +146,9 @@ mod tests {
 
     #[test]
     fn file_names_describe_their_source() {
-        let relative = Path::new("consortium=north-shore/ingest_date=2026-11-23/file.a.ndjson+00000000000000000001-00000000000000000042.parquet");
+        let relative = Path::new(
+            "consortium=north-shore/ingest_date=2026-11-23/file.a.ndjson+00000000000000000001-00000000000000000042.parquet",
+        );
         assert_eq!(
             describe(relative),
             Some(("north-shore".into(), "file.a.ndjson".into(), 42))

@@ -124,8 +124,9 @@ pub fn compute(
     as_of: NaiveDate,
     config: &Config,
 ) -> Result<Vec<(&'static str, LazyFrame, Vec<&'static str>)>, TransformError> {
-    let as_of_days = i32::try_from((as_of - NaiveDate::default()).num_days())
-        .map_err(|_| TransformError::Polars(PolarsError::ComputeError("as_of out of range".into())))?;
+    let as_of_days = i32::try_from((as_of - NaiveDate::default()).num_days()).map_err(|_| {
+        TransformError::Polars(PolarsError::ComputeError("as_of out of range".into()))
+    })?;
     let content: Vec<&str> = content_columns().collect();
     let visible = facts::visible(events, as_of_days);
     let mut facts = facts::derive(visible, &content, as_of_days).map_err(TransformError::Polars)?;
@@ -134,8 +135,8 @@ pub fn compute(
         col(names::AGENCY),
         concat_str([lit("rejected:"), col("reason")], "", false).alias(names::ISSUE),
     ]);
-    facts.issues = concat([facts.issues, rejections], UnionArgs::default())
-        .map_err(TransformError::Polars)?;
+    facts.issues =
+        concat([facts.issues, rejections], UnionArgs::default()).map_err(TransformError::Polars)?;
     let tables = tables::build(facts, as_of, config).map_err(TransformError::Polars)?;
     Ok(tables.tables)
 }
@@ -154,14 +155,23 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     })?;
     let metadata = vec![
         (meta::AS_OF.to_owned(), settings.as_of.to_string()),
-        (meta::DEFINITIONS_VERSION.to_owned(), DEFINITIONS_VERSION.to_owned()),
-        (meta::PROGRAM_VERSION.to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        (
+            meta::DEFINITIONS_VERSION.to_owned(),
+            DEFINITIONS_VERSION.to_owned(),
+        ),
+        (
+            meta::PROGRAM_VERSION.to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        ),
         (meta::LAKE_WATERMARK.to_owned(), files.watermark_json()),
     ];
     let mut written = Vec::new();
     for (name, frame, keys) in tables {
         let mut table = frame
-            .sort(keys, SortMultipleOptions::default().with_maintain_order(true))
+            .sort(
+                keys,
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
             .collect()
             .map_err(TransformError::Polars)?;
         let path = folder.join(format!("{name}.parquet"));

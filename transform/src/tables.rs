@@ -24,7 +24,9 @@ fn count(predicate: Expr) -> Expr {
 fn rate(numerator: &str, denominator: &str, name: &str) -> Expr {
     when(col(denominator).eq(lit(0i64)))
         .then(lit(NULL).cast(DataType::Float64))
-        .otherwise(col(numerator).cast(DataType::Float64) / col(denominator).cast(DataType::Float64))
+        .otherwise(
+            col(numerator).cast(DataType::Float64) / col(denominator).cast(DataType::Float64),
+        )
         .alias(name)
 }
 
@@ -47,7 +49,8 @@ fn with_all(frame: LazyFrame) -> LazyFrame {
 }
 
 fn month_index(name: &str) -> Expr {
-    col(name).dt().year().cast(DataType::Int32) * lit(12) + col(name).dt().month().cast(DataType::Int32)
+    col(name).dt().year().cast(DataType::Int32) * lit(12)
+        + col(name).dt().month().cast(DataType::Int32)
         - lit(1)
 }
 
@@ -76,11 +79,24 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
     ]);
     let episodes = facts
         .episodes
-        .join(activity, key(&episode), key(&episode), JoinArgs::new(JoinType::Left))
-        .join(job_starts, key(&episode), key(&episode), JoinArgs::new(JoinType::Left))
+        .join(
+            activity,
+            key(&episode),
+            key(&episode),
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            job_starts,
+            key(&episode),
+            key(&episode),
+            JoinArgs::new(JoinType::Left),
+        )
         .with_columns([
-            polars::lazy::dsl::min_horizontal([col("_first_activity_on"), col("first_placement_on")])?
-                .alias("first_service_on"),
+            polars::lazy::dsl::min_horizontal([
+                col("_first_activity_on"),
+                col("first_placement_on"),
+            ])?
+            .alias("first_service_on"),
             month_label("intake_on").alias("cohort_month"),
             col("assessments").fill_null(lit(0i64)),
             col("services").fill_null(lit(0i64)),
@@ -154,12 +170,14 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             median_of(col("days_to_service")).alias("median_days_to_service"),
             p90_of(col("days_to_service")).alias("p90_days_to_service"),
             count(eligible(30)).alias("eligible_30d"),
-            count(eligible(30).and(col("days_to_service").lt_eq(lit(30i64)))).alias("served_within_30d"),
+            count(eligible(30).and(col("days_to_service").lt_eq(lit(30i64))))
+                .alias("served_within_30d"),
             count(col("first_placement_on").is_not_null()).alias("placed"),
             median_of(col("days_to_placement")).alias("median_days_to_placement"),
             p90_of(col("days_to_placement")).alias("p90_days_to_placement"),
             count(eligible(45)).alias("eligible_45d"),
-            count(eligible(45).and(col("days_to_placement").lt_eq(lit(45i64)))).alias("placed_within_45d"),
+            count(eligible(45).and(col("days_to_placement").lt_eq(lit(45i64))))
+                .alias("placed_within_45d"),
             count(col("first_assessment_on").is_not_null()).alias("assessed"),
             count(
                 col("first_assessment_on")
@@ -171,8 +189,16 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         ])
         .with_columns([
             (col("intakes") - col("served")).alias("still_waiting"),
-            rate("served_within_30d", "eligible_30d", "served_within_30d_rate"),
-            rate("placed_within_45d", "eligible_45d", "placed_within_45d_rate"),
+            rate(
+                "served_within_30d",
+                "eligible_30d",
+                "served_within_30d_rate",
+            ),
+            rate(
+                "placed_within_45d",
+                "eligible_45d",
+                "placed_within_45d_rate",
+            ),
         ])
         .select(key(&[
             CONSORTIUM,
@@ -201,7 +227,8 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
     let mut retention_aggs = vec![len().cast(DataType::Int64).alias("first_jobs")];
     for n in [30, 90, 180] {
         let column = format!("retained_{n}d");
-        retention_aggs.push(count(col(column.as_str()).is_not_null()).alias(format!("eligible_{n}d")));
+        retention_aggs
+            .push(count(col(column.as_str()).is_not_null()).alias(format!("eligible_{n}d")));
         retention_aggs.push(count(col(column.as_str())).alias(column));
     }
     retention_aggs.extend([
@@ -258,12 +285,19 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         .group_by(key(&outcome_keys))
         .agg([
             len().cast(DataType::Int64).alias("placements"),
-            col(PERSON).n_unique().cast(DataType::Int64).alias("persons_placed"),
+            col(PERSON)
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("persons_placed"),
             count(col("job_seq").eq(lit(1i64))).alias("first_placements"),
             col("hourly_wage").median().alias("median_hourly_wage"),
             col("hourly_wage").mean().alias("mean_hourly_wage"),
-            col("hours_per_week").median().alias("median_hours_per_week"),
-            col("weekly_earnings").median().alias("median_weekly_earnings"),
+            col("hours_per_week")
+                .median()
+                .alias("median_hours_per_week"),
+            col("weekly_earnings")
+                .median()
+                .alias("median_weekly_earnings"),
             count(col("hourly_wage").gt_eq(floor.clone())).alias("at_or_above_wage_floor"),
             count(col("competitive_integrated")).alias("competitive_integrated"),
         ]);
@@ -273,7 +307,10 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         .agg([
             col("gross_wages").sum().alias("wages_reported"),
             col("hours_worked").sum().alias("hours_reported"),
-            col(PERSON).n_unique().cast(DataType::Int64).alias("persons_with_wages"),
+            col(PERSON)
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("persons_with_wages"),
         ]);
     let employment_outcomes = job_measures
         .join(
@@ -321,7 +358,10 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             col("gross_wages").sum().alias("wages_reported"),
             col("hours_worked").sum().alias("hours_reported"),
             len().cast(DataType::Int64).alias("wage_records"),
-            col(PERSON).n_unique().cast(DataType::Int64).alias("persons_with_wages"),
+            col(PERSON)
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("persons_with_wages"),
         ]);
 
     let data_quality = with_all(facts.issues)
@@ -332,12 +372,32 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         tables: vec![
             ("episodes", episodes, vec![CONSORTIUM, PERSON, EPISODE_NO]),
             ("placements", placements, vec![CONSORTIUM, PERSON, "job_id"]),
-            ("cohort_timeliness", cohort_timeliness, vec![CONSORTIUM, AGENCY, "cohort_month"]),
-            ("first_job_retention", first_job_retention, vec![CONSORTIUM, AGENCY, "start_month"]),
+            (
+                "cohort_timeliness",
+                cohort_timeliness,
+                vec![CONSORTIUM, AGENCY, "cohort_month"],
+            ),
+            (
+                "first_job_retention",
+                first_job_retention,
+                vec![CONSORTIUM, AGENCY, "start_month"],
+            ),
             ("turnover", turnover, vec![CONSORTIUM, AGENCY, "month"]),
-            ("employment_outcomes", employment_outcomes, vec![CONSORTIUM, AGENCY, "quarter"]),
-            ("data_quality", data_quality, vec![CONSORTIUM, AGENCY, ISSUE]),
-            ("wages_monthly", wages_monthly, vec![CONSORTIUM, AGENCY, "month"]),
+            (
+                "employment_outcomes",
+                employment_outcomes,
+                vec![CONSORTIUM, AGENCY, "quarter"],
+            ),
+            (
+                "data_quality",
+                data_quality,
+                vec![CONSORTIUM, AGENCY, ISSUE],
+            ),
+            (
+                "wages_monthly",
+                wages_monthly,
+                vec![CONSORTIUM, AGENCY, "month"],
+            ),
         ],
     })
 }
@@ -371,7 +431,11 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
             len().cast(DataType::Int64).alias("starts"),
             count(col("start_on").dt().day().eq(lit(1))).alias("_starts_day1"),
         ]);
-    let is_last_day = (days("end_on") + lit(1)).cast(DataType::Date).dt().day().eq(lit(1));
+    let is_last_day = (days("end_on") + lit(1))
+        .cast(DataType::Date)
+        .dt()
+        .day()
+        .eq(lit(1));
     let on_e = when(month_index("end_on").eq(lit(as_of_index)))
         .then(days("end_on").eq(lit(as_of_days)))
         .otherwise(is_last_day);
@@ -404,8 +468,18 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
     ];
     let frame = grid
         .lazy()
-        .join(starts, key(&month_key), key(&month_key), JoinArgs::new(JoinType::Left))
-        .join(ends, key(&month_key), key(&month_key), JoinArgs::new(JoinType::Left))
+        .join(
+            starts,
+            key(&month_key),
+            key(&month_key),
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            ends,
+            key(&month_key),
+            key(&month_key),
+            JoinArgs::new(JoinType::Left),
+        )
         .with_columns(
             zero_filled
                 .iter()
@@ -414,12 +488,14 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
         )
         .sort(month_key.to_vec(), SortMultipleOptions::default())
         .with_columns([
-            (col("starts").cum_sum(false).over(key(&group))? - col("starts")).alias("_starts_before"),
+            (col("starts").cum_sum(false).over(key(&group))? - col("starts"))
+                .alias("_starts_before"),
             (col("separations").cum_sum(false).over(key(&group))? - col("separations"))
                 .alias("_ends_before"),
         ])
         .with_columns([
-            (col("_starts_before") + col("_starts_day1") - col("_ends_before")).alias("active_at_start"),
+            (col("_starts_before") + col("_starts_day1") - col("_ends_before"))
+                .alias("active_at_start"),
             (col("_starts_before") + col("starts")
                 - (col("_ends_before") + col("separations") - col("_ends_on_e")))
             .alias("active_at_end"),
@@ -459,18 +535,26 @@ fn month_grid(firsts: &DataFrame, as_of: NaiveDate, as_of_index: i32) -> PolarsR
     let consortia = firsts.column(CONSORTIUM)?.str()?;
     let agencies = firsts.column(AGENCY)?.str()?;
     let first_months = firsts.column("_first")?.i32()?;
-    let partial = as_of.succ_opt().is_some_and(|next| next.month() == as_of.month());
+    let partial = as_of
+        .succ_opt()
+        .is_some_and(|next| next.month() == as_of.month());
     let (mut consortium, mut agency, mut index, mut label, mut is_partial) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for row in 0..firsts.height() {
-        let (Some(c), Some(a), Some(first)) = (consortia.get(row), agencies.get(row), first_months.get(row)) else {
+        let (Some(c), Some(a), Some(first)) =
+            (consortia.get(row), agencies.get(row), first_months.get(row))
+        else {
             continue;
         };
         for month in first..=as_of_index {
             consortium.push(c.to_owned());
             agency.push(a.to_owned());
             index.push(month);
-            label.push(format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1));
+            label.push(format!(
+                "{:04}-{:02}",
+                month.div_euclid(12),
+                month.rem_euclid(12) + 1
+            ));
             is_partial.push(partial && month == as_of_index);
         }
     }
