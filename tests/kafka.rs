@@ -529,3 +529,141 @@ fn two_workers_share_partitions_and_one_survives_the_other() {
     terminate(&mut second);
     assert_exactly_once(&lake, expected);
 }
+
+#[test]
+fn a_report_is_published_to_the_snapshot_topic() {
+    let bootstrap = shared_broker();
+    let dir = scratch();
+    let out = dir.path().join("demo");
+    run(outcomes()
+        .args(["demo", "--participants", "300", "--out"])
+        .arg(&out));
+    let reports = dir.path().join("reports");
+    run(outcomes()
+        .args([
+            "report",
+            "--consortium",
+            "south-bay",
+            "--period",
+            "2026-08",
+            "--as-of",
+            "2026-10-31",
+            "--tables",
+        ])
+        .arg(out.join("tables"))
+        .arg("--out")
+        .arg(&reports)
+        .args(["--publish-kafka", &bootstrap]));
+    let published =
+        std::fs::read_to_string(reports.join("south-bay/2026-08/as-of-2026-10-31/snapshot.json"))
+            .unwrap();
+
+    let consumed = run(Command::new("kcat").args([
+        "-C",
+        "-b",
+        &bootstrap,
+        "-t",
+        "outcomes.snapshots",
+        "-e",
+        "-q",
+        "-J",
+    ]));
+    let records: Vec<serde_json::Value> = String::from_utf8_lossy(&consumed.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let ours = records
+        .iter()
+        .rev()
+        .find(|r| r["key"] == "south-bay:2026-08:2026-10-31")
+        .unwrap_or_else(|| panic!("no snapshot keyed south-bay:2026-08:2026-10-31 in {records:?}"));
+    assert_eq!(ours["payload"].as_str().unwrap(), published);
+}
+
+#[test]
+fn kafka_and_files_give_the_same_report() {
+    let broker = Broker::start();
+    let dir = scratch();
+    create_event_topics(&broker, "north-shore", 3);
+    // The same generated feed, once to Kafka and once to files.
+    let produced = generate_to(&broker.bootstrap, 1_200);
+    run(outcomes()
+        .args([
+            "generate",
+            "--participants",
+            "1200",
+            "--months",
+            "24",
+            "--seed",
+            "11",
+            "--out",
+        ])
+        .arg(dir.path().join("feed")));
+
+    let kafka_lake = dir.path().join("kafka-lake");
+    let mut child = worker(
+        &broker.bootstrap,
+        &kafka_lake,
+        "e2e",
+        outcomes_schemas::DEFAULT_TOPIC_PATTERN,
+        &dir.path().join("worker.log"),
+    );
+    wait_for(&kafka_lake, produced, Duration::from_secs(180));
+    terminate(&mut child);
+    let file_lake = dir.path().join("file-lake");
+    run(outcomes()
+        .args([
+            "ingest",
+            "--demo-key",
+            "--consortium",
+            "north-shore",
+            "--lake",
+        ])
+        .arg(&file_lake)
+        .arg("--from-file")
+        .arg(dir.path().join("feed/north-shore")));
+
+    let mut snapshots = Vec::new();
+    for (name, lake) in [("kafka", &kafka_lake), ("file", &file_lake)] {
+        let out = dir.path().join(format!("{name}-out"));
+        run(outcomes()
+            .args(["transform", "--as-of", "2026-10-31", "--lake"])
+            .arg(lake)
+            .arg("--out")
+            .arg(&out));
+        run(outcomes()
+            .args([
+                "report",
+                "--consortium",
+                "north-shore",
+                "--period",
+                "2026Q3",
+                "--as-of",
+                "2026-10-31",
+                "--tables",
+            ])
+            .arg(out.join("tables"))
+            .arg("--out")
+            .arg(dir.path().join(format!("{name}-reports"))));
+        let json = std::fs::read(dir.path().join(format!(
+            "{name}-reports/north-shore/2026Q3/as-of-2026-10-31/snapshot.json"
+        )))
+        .unwrap();
+        snapshots.push(serde_json::from_slice::<serde_json::Value>(&json).unwrap());
+    }
+    // Everything but provenance (which names the sources) is the same.
+    for part in [
+        "rows",
+        "withheld",
+        "history",
+        "wage_floor",
+        "period",
+        "as_of",
+    ] {
+        assert_eq!(
+            snapshots[0][part], snapshots[1][part],
+            "{part} differs between the Kafka and the file path"
+        );
+    }
+    assert!(snapshots[0]["rows"].as_array().unwrap().len() > 2);
+}

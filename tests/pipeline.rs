@@ -228,3 +228,39 @@ fn ingest_refuses_to_run_without_a_key() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("OUTCOMES_PSEUDONYM_KEY is not set"));
 }
+
+/// The reference's fixture lake has a hand-worked expected value for every cell
+/// (`tests/reference/test_reference.py`); our transform must agree with the reference there.
+#[test]
+fn hand_worked_fixture_lake_matches_the_reference() {
+    let dir = scratch();
+    let lake = dir.path().join("lake");
+    run(python()
+        .arg(repo().join("tests/reference/make_fixture_lake.py"))
+        .arg(&lake));
+    // The as_of of the hand-worked values, and an earlier one.
+    let config = dir.path().join("floors.toml");
+    std::fs::write(&config, "[consortia.harbor]\nwage_floor = 15.5\n").unwrap();
+    for as_of in ["2024-06-15", "2024-02-29"] {
+        let out = dir.path().join(format!("out-{as_of}"));
+        run(outcomes()
+            .args(["transform", "--as-of", as_of, "--lake"])
+            .arg(&lake)
+            .arg("--out")
+            .arg(&out)
+            .arg("--config")
+            .arg(&config));
+        let reference = dir.path().join(format!("reference-{as_of}"));
+        run(python()
+            .arg(repo().join("tests/reference/reference.py"))
+            .arg("--lake")
+            .arg(&lake)
+            .args(["--as-of", as_of, "--out"])
+            .arg(&reference)
+            .args(["--wage-floor-for", "harbor=15.5"]));
+        run(python()
+            .arg(repo().join("tests/reference/compare.py"))
+            .arg(out.join("tables"))
+            .arg(&reference));
+    }
+}

@@ -94,3 +94,29 @@ fn demo_runs_and_its_report_renders_in_chromium() {
     );
     assert_eq!(dom.matches("<svg").count(), 5, "a chart per indicator");
 }
+
+/// The README's DuckDB and pandas examples, run as written against a demo's tables.
+#[test]
+fn readme_queries_run_against_the_demo_tables() {
+    let dir = scratch();
+    let out = dir.path().join("demo-out");
+    run(outcomes()
+        .args(["demo", "--participants", "400", "--out"])
+        .arg(&out));
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let block = |language: &str| {
+        let start = readme
+            .find(&format!("```{language}\n"))
+            .unwrap_or_else(|| panic!("no {language} block"))
+            + language.len()
+            + 4;
+        readme[start..start + readme[start..].find("```").unwrap()].to_owned()
+    };
+    let sql = block("sql").replace("demo-out/", &format!("{}/", out.display()));
+    let script = format!(
+        "import duckdb\nrows = duckdb.sql({sql:?}).fetchall()\nassert len(rows) > 0, rows\nprint(len(rows))\n{}",
+        block("python").replace("demo-out/", &format!("{}/", out.display()))
+    );
+    let output = run(crate::common::python().arg("-c").arg(&script));
+    assert!(!String::from_utf8_lossy(&output.stdout).trim().is_empty());
+}

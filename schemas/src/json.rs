@@ -8,36 +8,41 @@
 //! keep every member in order, and numbers keep their float64 value, which is infinite when the
 //! literal overflows.
 //!
+//! Strings without escapes are borrowed from the input rather than copied.
+//!
 //! Nesting deeper than [`MAX_DEPTH`] cannot belong to a valid event; such values are checked for
 //! syntax without recursion and kept as [`Json::Deep`], so no input can exhaust the stack.
 
 /// How deep values are kept as a tree; deeper ones are syntax-checked and summarized.
 const MAX_DEPTH: usize = 16;
 
+use std::borrow::Cow;
+
 /// A parsed JSON value.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json {
+pub(crate) enum Json<'a> {
     Null,
     Bool(bool),
     /// The float64 nearest to the literal; infinite when the literal is beyond float64's range.
     Number(f64),
-    String(String),
-    Array(Vec<Json>),
-    Object(Object),
+    /// Borrowed from the input unless it had escapes.
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    Object(Object<'a>),
     /// A syntactically valid array or object nested too deep to keep; never a valid field value.
     Deep,
 }
 
 /// A JSON object with its members in document order, repeated keys included.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct Object {
-    members: Vec<(String, Json)>,
-    repeated_key: Option<String>,
+pub(crate) struct Object<'a> {
+    members: Vec<(Cow<'a, str>, Json<'a>)>,
+    repeated_key: Option<Cow<'a, str>>,
 }
 
-impl Object {
+impl<'a> Object<'a> {
     /// The value of `key`; with a repeated key, the last one, as the contract says.
-    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.members
             .iter()
             .rev()
@@ -52,11 +57,11 @@ impl Object {
 
     /// Member names in document order.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
-        self.members.iter().map(|(name, _)| name.as_str())
+        self.members.iter().map(|(name, _)| name.as_ref())
     }
 }
 
-impl Json {
+impl Json<'_> {
     /// The JSON type name, for error details.
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
@@ -78,7 +83,7 @@ pub(crate) struct SyntaxError {
 }
 
 /// Parses `bytes` as exactly one JSON object (surrounding whitespace allowed).
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Object, SyntaxError> {
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Object<'_>, SyntaxError> {
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Err(SyntaxError {
             offset: 0,
@@ -114,7 +119,7 @@ struct Reader<'a> {
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn error(&self, what: &'static str) -> SyntaxError {
         SyntaxError {
             offset: self.pos,
@@ -141,7 +146,7 @@ impl Reader<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, SyntaxError> {
+    fn value(&mut self, depth: usize) -> Result<Json<'a>, SyntaxError> {
         self.skip_whitespace();
         match self.peek() {
             None => Err(self.error("the end of the input where a value was expected")),
@@ -160,7 +165,7 @@ impl Reader<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Object, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Result<Object<'a>, SyntaxError> {
         self.pos += 1;
         let mut object = Object::default();
         self.skip_whitespace();
@@ -197,7 +202,7 @@ impl Reader<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Vec<Json>, SyntaxError> {
+    fn array(&mut self, depth: usize) -> Result<Vec<Json<'a>>, SyntaxError> {
         self.pos += 1;
         let mut items = Vec::new();
         self.skip_whitespace();
@@ -336,9 +341,23 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         self.pos += 1;
-        let mut out = String::new();
+        let start = self.pos;
+        // Most strings have no escape: borrow them from the input.
+        while let Some(byte) = self.peek() {
+            match byte {
+                b'"' => {
+                    let text = &self.source[start..self.pos];
+                    self.pos += 1;
+                    return Ok(Cow::Borrowed(text));
+                }
+                b'\\' => break,
+                0x00..=0x1F => return Err(self.error("a control character inside a string")),
+                _ => self.pos += 1,
+            }
+        }
+        let mut out = String::from(&self.source[start..self.pos]);
         let mut run_start = self.pos;
         loop {
             let Some(byte) = self.peek() else {
@@ -348,7 +367,7 @@ impl Reader<'_> {
                 b'"' => {
                     out.push_str(&self.source[run_start..self.pos]);
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 b'\\' => {
                     out.push_str(&self.source[run_start..self.pos]);
@@ -478,7 +497,9 @@ mod tests {
         let object = parse_object(br#"{"s": "a\"b\\c\/d\n\u00e9\ud83d\ude00"}"#).unwrap();
         assert_eq!(
             object.get("s"),
-            Some(&Json::String("a\"b\\c/d\n\u{e9}\u{1F600}".into()))
+            Some(&Json::String(Cow::Owned(
+                "a\"b\\c/d\n\u{e9}\u{1F600}".into()
+            )))
         );
     }
 

@@ -71,7 +71,7 @@ impl Validator {
             agency_id: None,
         })?;
         let agency_id = match object.get("agency_id") {
-            Some(Json::String(text)) => AgencyId::new(text.as_str()).ok(),
+            Some(Json::String(text)) => AgencyId::new(text.as_ref()).ok(),
             _ => None,
         };
         let reject = |reason, detail| Rejection {

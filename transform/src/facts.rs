@@ -58,29 +58,34 @@ fn rank_within(
         ))
 }
 
-/// Keeps rows visible at `as_of`, one per source position (see `docs/LAKE.md`).
+/// One row per source position (`docs/LAKE.md`): a guard against overlapping lake files.
+pub(crate) fn one_per_position(rows: LazyFrame) -> LazyFrame {
+    rows.unique_stable(
+        Some(cols([
+            CONSORTIUM,
+            "source_kind",
+            "topic",
+            "partition",
+            "offset",
+            "file_name",
+            "line",
+        ])),
+        UniqueKeepStrategy::First,
+    )
+}
+
+/// Keeps rows visible at `as_of`, one per source position.
 pub(crate) fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
-    events
-        .filter(
+    one_per_position(
+        events.filter(
             col("recorded_at")
                 .dt()
                 .date()
                 .cast(DataType::Int32)
                 .lt_eq(lit(as_of_days))
                 .and(days("occurred_on").lt_eq(lit(as_of_days))),
-        )
-        .unique_stable(
-            Some(cols([
-                CONSORTIUM,
-                "source_kind",
-                "topic",
-                "partition",
-                "offset",
-                "file_name",
-                "line",
-            ])),
-            UniqueKeepStrategy::First,
-        )
+        ),
+    )
 }
 
 /// Step 1, dedupe: one copy per (consortium, event_id); returns the kept events and the issues.

@@ -130,7 +130,7 @@ pub fn compute(
     let content: Vec<&str> = content_columns().collect();
     let visible = facts::visible(events, as_of_days);
     let mut facts = facts::derive(visible, &content, as_of_days).map_err(TransformError::Polars)?;
-    let rejections = rejected.select([
+    let rejections = facts::one_per_position(rejected).select([
         col(names::CONSORTIUM),
         col(names::AGENCY),
         concat_str([lit("rejected:"), col("reason")], "", false).alias(names::ISSUE),
