@@ -20,7 +20,7 @@ command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get inst
 for folder in "$work"/feed/*/; do
   "$bin" ingest --demo-key --consortium "$(basename "$folder")" --lake "$work/lake" --from-file "$folder" 2>/dev/null | head -1
 done
-events=$("$python" -c "import duckdb,sys; print(duckdb.sql(\"select count(*) from read_parquet('$work/lake/events/**/*.parquet')\").fetchone()[0])")
+events=$("$python" -c "import duckdb,sys; print(duckdb.sql(\"select count(*) from read_parquet('$work/lake/events/**/*.parquet')\").fetchall()[0][0])")
 echo "events in the lake: $events"
 
 measure() { # name, command...

@@ -89,10 +89,27 @@ pub(crate) fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
 }
 
 /// Step 1, dedupe: one copy per (consortium, event_id); returns the kept events and the issues.
-fn dedupe(events: LazyFrame, content: &[&str]) -> PolarsResult<(LazyFrame, LazyFrame)> {
+///
+/// `events` holds the columns later steps need; `full` is the same rows with every content
+/// column, read only for ids that occur more than once.
+fn dedupe(
+    events: LazyFrame,
+    full: LazyFrame,
+    content: &[&str],
+) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let copies = col(EVENT_ID).len().over(key(&[CONSORTIUM, EVENT_ID]))?;
     let events = events.with_column(copies.alias("_copies"));
     let single = events.clone().filter(col("_copies").eq(lit(1)));
+    let repeated_ids = events
+        .filter(col("_copies").gt(lit(1)))
+        .select([col(CONSORTIUM), col(EVENT_ID)])
+        .unique(None, UniqueKeepStrategy::Any);
+    let repeated = full.join(
+        repeated_ids,
+        [col(CONSORTIUM), col(EVENT_ID)],
+        [col(CONSORTIUM), col(EVENT_ID)],
+        JoinArgs::new(JoinType::Semi),
+    );
     let order = vec![
         col(CONSORTIUM),
         col(EVENT_ID),
@@ -104,12 +121,7 @@ fn dedupe(events: LazyFrame, content: &[&str]) -> PolarsResult<(LazyFrame, LazyF
         col("file_name"),
         col("line"),
     ];
-    let ranked = rank_within(
-        events.filter(col("_copies").gt(lit(1))),
-        &[CONSORTIUM, EVENT_ID],
-        order,
-        "_copy",
-    )?;
+    let ranked = rank_within(repeated, &[CONSORTIUM, EVENT_ID], order, "_copy")?;
     let kept_copies = ranked.clone().filter(col("_copy").eq(lit(0)));
     let discarded = ranked.filter(col("_copy").gt(lit(0)));
 
@@ -148,8 +160,8 @@ fn dedupe(events: LazyFrame, content: &[&str]) -> PolarsResult<(LazyFrame, LazyF
         ]);
     let kept = concat(
         [
-            single.drop(cols(["_copies"])),
-            kept_copies.drop(cols(["_copies", "_copy"])),
+            single.select(key(&MAIN_COLUMNS)),
+            kept_copies.select(key(&MAIN_COLUMNS)),
         ],
         UnionArgs::default(),
     )?;
@@ -547,28 +559,98 @@ fn retained(n: i32, as_of_days: i32) -> Expr {
         .alias(format!("retained_{n}d"))
 }
 
+/// Collects several plans in one execution.
+fn collect_together<const N: usize>(frames: [LazyFrame; N]) -> PolarsResult<[DataFrame; N]> {
+    let plans = frames.into_iter().map(|frame| frame.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())?
+        .try_into()
+        .map_err(|_| {
+            PolarsError::ComputeError("collect_all returned another number of frames".into())
+        })
+}
+
+/// The columns dedupe and corrections read: those of [`KEPT_COLUMNS`], the correction
+/// links, and the source position (for dedupe's tie-break).
+const MAIN_COLUMNS: [&str; 25] = [
+    CONSORTIUM,
+    AGENCY,
+    PERSON,
+    EVENT_ID,
+    EVENT_TYPE,
+    "occurred_on",
+    "recorded_at",
+    "job_id",
+    "employer_key",
+    "hourly_wage",
+    "hours_per_week",
+    "competitive_integrated",
+    "period_end",
+    "gross_wages",
+    "hours_worked",
+    "separation_reason",
+    "exit_outcome",
+    "supersedes",
+    "retracted_event_id",
+    "source_kind",
+    "topic",
+    "partition",
+    "offset",
+    "file_name",
+    "line",
+];
+
+/// The event columns that episodes, attribution and jobs read.
+const KEPT_COLUMNS: [&str; 17] = [
+    CONSORTIUM,
+    AGENCY,
+    PERSON,
+    EVENT_ID,
+    EVENT_TYPE,
+    "occurred_on",
+    "recorded_at",
+    "job_id",
+    "employer_key",
+    "hourly_wage",
+    "hours_per_week",
+    "competitive_integrated",
+    "period_end",
+    "gross_wages",
+    "hours_worked",
+    "separation_reason",
+    "exit_outcome",
+];
+
 /// Runs steps 1 to 5 over visible events.
 pub(crate) fn derive(
     visible_events: LazyFrame,
     content: &[&str],
     as_of_days: i32,
 ) -> PolarsResult<Facts> {
-    let (deduped, duplicate_issues) = dedupe(visible_events, content)?;
-    let (kept, correction_issues) = correct(deduped)?;
-    let kept = kept.cache();
+    // Polars does not share a scan between branches that push down different projections, so
+    // the rows are read once with the columns the steps need and then worked on in memory;
+    // every content column is read again only for ids that occur more than once.
+    let events = visible_events
+        .clone()
+        .select(key(&MAIN_COLUMNS))
+        .collect()?
+        .lazy();
+    let (deduped, duplicate_issues) = dedupe(events, visible_events, content)?;
+    let [deduped, duplicate_issues] = collect_together([deduped, duplicate_issues])?;
+    let (kept, correction_issues) = correct(deduped.lazy())?;
+    let [kept, correction_issues] =
+        collect_together([kept.select(key(&KEPT_COLUMNS)), correction_issues])?;
+    let early_issues = concat(
+        [duplicate_issues.lazy(), correction_issues.lazy()],
+        UnionArgs::default(),
+    )?;
+    let kept = kept.lazy();
     let (episodes, episode_issues) = episodes(kept.clone())?;
     let episodes = episodes.cache();
     let (attributed, outside_issues) = attribute(kept.clone(), episodes.clone());
     let attributed = attributed.cache();
     let (jobs, wages, job_issues) = jobs(kept, attributed.clone(), as_of_days)?;
     let issues = concat(
-        [
-            duplicate_issues,
-            correction_issues,
-            episode_issues,
-            outside_issues,
-            job_issues,
-        ],
+        [early_issues, episode_issues, outside_issues, job_issues],
         UnionArgs::default(),
     )?;
     Ok(Facts {

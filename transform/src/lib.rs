@@ -4,8 +4,8 @@
 //! keeps the events visible at `as_of`, derives facts (section 1: dedupe, corrections,
 //! episodes, attribution, jobs) and writes the seven tables of section 2 as Parquet under
 //! `OUT/tables/`, each sorted by its key and carrying provenance metadata (`as_of`,
-//! definitions version, program version, lake watermark). Everything is Polars lazy frames:
-//! the only per-row Rust loop lays out the turnover month grid, one row per agency-month.
+//! definitions version, program version, lake watermark). Everything is Polars lazy frames,
+//! executed together so that the facts the tables share are computed once.
 //!
 //! ```no_run
 //! use chrono::NaiveDate;
@@ -165,15 +165,23 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
         ),
         (meta::LAKE_WATERMARK.to_owned(), files.watermark_json()),
     ];
+    // One execution for all tables, so that the facts they share are computed once.
+    let plans = tables
+        .iter()
+        .map(|(_, frame, keys)| {
+            frame
+                .clone()
+                .sort(
+                    keys.clone(),
+                    SortMultipleOptions::default().with_maintain_order(true),
+                )
+                .logical_plan
+        })
+        .collect();
+    let frames = LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())
+        .map_err(TransformError::Polars)?;
     let mut written = Vec::new();
-    for (name, frame, keys) in tables {
-        let mut table = frame
-            .sort(
-                keys,
-                SortMultipleOptions::default().with_maintain_order(true),
-            )
-            .collect()
-            .map_err(TransformError::Polars)?;
+    for ((name, _, _), mut table) in tables.into_iter().zip(frames) {
         let path = folder.join(format!("{name}.parquet"));
         write_table(&mut table, &path, metadata.clone())?;
         written.push(WrittenTable {

@@ -54,8 +54,7 @@ fn month_index(name: &str) -> Expr {
         - lit(1)
 }
 
-/// Builds the tables; `turnover_groups` is the only step that collects early (one row per
-/// agency) to lay out its month grid.
+/// Builds the tables, all lazily.
 pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsResult<Tables> {
     let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
     let episode = [CONSORTIUM, PERSON, EPISODE_NO];
@@ -414,13 +413,46 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
     let group = [CONSORTIUM, AGENCY];
     let jobs = with_all(placements).cache();
 
-    let firsts = jobs
+    let month = "_month";
+    // The grid: per group, month indexes (year * 12 + month - 1) from its first job start
+    // through the month of as_of, with labels and the month's first and last relevant day.
+    let partial = as_of
+        .succ_opt()
+        .is_some_and(|next| next.month() == as_of.month());
+    let padded_month = (col(month) % lit(12) + lit(1)).cast(DataType::String);
+    let grid = jobs
         .clone()
         .group_by(key(&group))
         .agg([month_index("start_on").min().alias("_first")])
-        .sort(group.to_vec(), SortMultipleOptions::default())
-        .collect()?;
-    let grid = month_grid(&firsts, as_of, as_of_index)?;
+        .with_column(
+            int_ranges(col("_first"), lit(as_of_index + 1), lit(1), DataType::Int32).alias(month),
+        )
+        .explode(
+            cols([month]),
+            ExplodeOptions {
+                empty_as_null: false,
+                keep_nulls: false,
+            },
+        )
+        .with_columns([
+            concat_str(
+                [
+                    col(month).floor_div(lit(12)).cast(DataType::String),
+                    lit("-"),
+                    when((col(month) % lit(12) + lit(1)).lt(lit(10)))
+                        .then(concat_str([lit("0"), padded_month.clone()], "", false))
+                        .otherwise(padded_month),
+                ],
+                "",
+                false,
+            )
+            .alias("month"),
+            col(month)
+                .eq(lit(as_of_index))
+                .and(lit(partial))
+                .alias("partial_month"),
+        ])
+        .drop(cols(["_first"]));
 
     let month = "_month";
     let starts = jobs
@@ -527,42 +559,4 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
             "partial_month",
         ]));
     Ok(frame)
-}
-
-/// One row per (group, month) from the group's first month through the month of `as_of`.
-/// Built directly: it has a row per agency-month, not per event.
-fn month_grid(firsts: &DataFrame, as_of: NaiveDate, as_of_index: i32) -> PolarsResult<DataFrame> {
-    let consortia = firsts.column(CONSORTIUM)?.str()?;
-    let agencies = firsts.column(AGENCY)?.str()?;
-    let first_months = firsts.column("_first")?.i32()?;
-    let partial = as_of
-        .succ_opt()
-        .is_some_and(|next| next.month() == as_of.month());
-    let (mut consortium, mut agency, mut index, mut label, mut is_partial) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for row in 0..firsts.height() {
-        let (Some(c), Some(a), Some(first)) =
-            (consortia.get(row), agencies.get(row), first_months.get(row))
-        else {
-            continue;
-        };
-        for month in first..=as_of_index {
-            consortium.push(c.to_owned());
-            agency.push(a.to_owned());
-            index.push(month);
-            label.push(format!(
-                "{:04}-{:02}",
-                month.div_euclid(12),
-                month.rem_euclid(12) + 1
-            ));
-            is_partial.push(partial && month == as_of_index);
-        }
-    }
-    DataFrame::new_infer_height(vec![
-        Column::new(CONSORTIUM.into(), consortium),
-        Column::new(AGENCY.into(), agency),
-        Column::new("_month".into(), index),
-        Column::new("month".into(), label),
-        Column::new("partial_month".into(), is_partial),
-    ])
 }
