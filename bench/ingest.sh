@@ -13,7 +13,8 @@ bin=${OUTCOMES_BIN:-target/debug/outcomes}
 work=$(mktemp -d /tmp/outcomes-bench.XXXXXX)
 kafka="$work/kafka"
 mkdir -p "$kafka"
-trap 'deploy/kafka/kafka.sh stop "$kafka" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+worker=
+trap '[ -n "$worker" ] && pkill -TERM -P "$worker" 2>/dev/null; deploy/kafka/kafka.sh stop "$kafka" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 eval "export $(deploy/kafka/kafka.sh start "$kafka" 29092)"
 types="intake assessment service placement wage separation exit retraction"
 for t in $types; do deploy/kafka/kafka.sh topic "$KAFKA_BOOTSTRAP" "outcomes.north-shore.$t" 6 >/dev/null; done
@@ -24,11 +25,11 @@ kcat_seconds=$(echo "$(date +%s.%N) - $start" | bc)
 total=$(for t in $types; do kcat -C -b "$KAFKA_BOOTSTRAP" -t "outcomes.north-shore.$t" -o beginning -e -q -f 'x\n'; done | wc -l)
 echo "messages: $total"
 
-/usr/bin/time -f "%M" -o "$work/rss" "$bin" ingest --demo-key --brokers "$KAFKA_BOOTSTRAP" --lake "$work/lake" --group bench 2>/dev/null &
+/usr/bin/time -f "%M" -o "$work/rss" "$bin" ingest --demo-key --brokers "$KAFKA_BOOTSTRAP" --lake "$work/lake" --group "bench-$$" 2>/dev/null &
 worker=$!
 start=$(date +%s.%N)
 while true; do
-  covered=$(find "$work/lake/events" -name '*.parquet' 2>/dev/null | sed -E 's/.*\+0*([0-9]+)-0*([0-9]+)\.parquet/\1 \2/' | awk '{s += $2 - $1 + 1} END {print s + 0}')
+  covered=$( { find "$work/lake/events" -name '*.parquet' 2>/dev/null || true; } | sed -E 's/.*\+0*([0-9]+)-0*([0-9]+)\.parquet/\1 \2/' | awk '{s += $2 - $1 + 1} END {print s + 0}')
   [ "$covered" -ge "$total" ] && break
   sleep 0.2
 done
