@@ -21,13 +21,29 @@ fn demo_runs_and_its_report_renders_in_chromium() {
     // A scheduled run reports the last complete quarter before today, from the same tables.
     let scheduled = dir.path().join("scheduled");
     run(outcomes()
-        .args(["report", "--consortium", "north-shore", "--schedule", "quarterly", "--as-of", "2026-10-31", "--tables"])
+        .args([
+            "report",
+            "--consortium",
+            "north-shore",
+            "--schedule",
+            "quarterly",
+            "--as-of",
+            "2026-10-31",
+            "--tables",
+        ])
         .arg(out.join("tables"))
         .arg("--out")
         .arg(&scheduled));
     let today = chrono::Utc::now().date_naive();
-    let quarter = outcomes_report::Period::last_complete(today, outcomes_report::Cadence::Quarterly);
-    assert!(scheduled.join(format!("north-shore/{quarter}/as-of-2026-10-31/snapshot.json")).is_file());
+    let quarter =
+        outcomes_report::Period::last_complete(today, outcomes_report::Cadence::Quarterly);
+    assert!(
+        scheduled
+            .join(format!(
+                "north-shore/{quarter}/as-of-2026-10-31/snapshot.json"
+            ))
+            .is_file()
+    );
 
     let page = out.join("reports/north-shore/2026Q3/as-of-2026-10-31/index.html");
     let html = std::fs::read_to_string(&page).unwrap();
