@@ -160,8 +160,8 @@ fn dedupe(
         ]);
     let kept = concat(
         [
-            single.select(key(&MAIN_COLUMNS)),
-            kept_copies.select(key(&MAIN_COLUMNS)),
+            single.select(main_columns()),
+            kept_copies.select(main_columns()),
         ],
         UnionArgs::default(),
     )?;
@@ -569,26 +569,9 @@ fn collect_together<const N: usize>(frames: [LazyFrame; N]) -> PolarsResult<[Dat
         })
 }
 
-/// The columns dedupe and corrections read: those of [`KEPT_COLUMNS`], the correction
-/// links, and the source position (for dedupe's tie-break).
-const MAIN_COLUMNS: [&str; 25] = [
-    CONSORTIUM,
-    AGENCY,
-    PERSON,
-    EVENT_ID,
-    EVENT_TYPE,
-    "occurred_on",
-    "recorded_at",
-    "job_id",
-    "employer_key",
-    "hourly_wage",
-    "hours_per_week",
-    "competitive_integrated",
-    "period_end",
-    "gross_wages",
-    "hours_worked",
-    "separation_reason",
-    "exit_outcome",
+/// The columns dedupe and corrections read besides [`KEPT_COLUMNS`]: the correction links,
+/// and the source position (dedupe's tie-break).
+const LINK_AND_POSITION_COLUMNS: [&str; 8] = [
     "supersedes",
     "retracted_event_id",
     "source_kind",
@@ -598,6 +581,15 @@ const MAIN_COLUMNS: [&str; 25] = [
     "file_name",
     "line",
 ];
+
+/// Every column dedupe and corrections read.
+fn main_columns() -> Vec<Expr> {
+    KEPT_COLUMNS
+        .iter()
+        .chain(&LINK_AND_POSITION_COLUMNS)
+        .map(|name| col(*name))
+        .collect()
+}
 
 /// The event columns that episodes, attribution and jobs read.
 const KEPT_COLUMNS: [&str; 17] = [
@@ -631,7 +623,7 @@ pub(crate) fn derive(
     // every content column is read again only for ids that occur more than once.
     let events = visible_events
         .clone()
-        .select(key(&MAIN_COLUMNS))
+        .select(main_columns())
         .collect()?
         .lazy();
     let (deduped, duplicate_issues) = dedupe(events, visible_events, content)?;
