@@ -72,6 +72,17 @@ fn shared_broker() -> String {
 }
 
 fn worker(bootstrap: &str, lake: &Path, group: &str, pattern: &str, log: &Path) -> Child {
+    worker_with(bootstrap, lake, group, pattern, log, &[])
+}
+
+fn worker_with(
+    bootstrap: &str,
+    lake: &Path,
+    group: &str,
+    pattern: &str,
+    log: &Path,
+    extra: &[&str],
+) -> Child {
     outcomes()
         .args([
             "ingest",
@@ -83,7 +94,9 @@ fn worker(bootstrap: &str, lake: &Path, group: &str, pattern: &str, log: &Path) 
             "--topics",
             pattern,
         ])
-        .args(["--batch-messages", "5000", "--batch-seconds", "1", "--lake"])
+        .args(["--batch-messages", "5000", "--batch-seconds", "1"])
+        .args(extra)
+        .arg("--lake")
         .arg(lake)
         .env("OUTCOMES_LOG", "info")
         .stdout(Stdio::null())
@@ -96,6 +109,26 @@ fn worker(bootstrap: &str, lake: &Path, group: &str, pattern: &str, log: &Path) 
         )
         .spawn()
         .unwrap()
+}
+
+/// A loopback address with a port nobody listens on.
+fn free_local_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// The body of an HTTP GET of `/metrics` at `address`.
+fn scrape(address: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_owned()
 }
 
 fn kill_nine(child: &mut Child) {
@@ -347,16 +380,53 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
         .unwrap();
 
     let pattern = format!(r"^outcomes\.{consortium}\.[a-z]+$");
-    let mut child = worker(
+    let metrics_address = free_local_address();
+    let mut child = worker_with(
         &bootstrap,
         &lake,
         &format!("g-{consortium}"),
         &pattern,
         &dir.path().join("worker.log"),
+        &["--metrics", &metrics_address],
     );
     wait_for(&lake, expected, Duration::from_secs(120));
+    // The counters move just after the lake commit that `wait_for` saw.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let scraped = loop {
+        let scraped = scrape(&metrics_address);
+        if scraped.contains("\noutcomes_ingest_events_stored_total 300\n")
+            || Instant::now() > deadline
+        {
+            break scraped;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     terminate(&mut child);
     assert_exactly_once(&lake, expected);
+
+    // The Prometheus endpoint counts what the lake holds: 309 read, 300 stored, one per reason.
+    let metric = |line_start: &str| -> f64 {
+        scraped
+            .lines()
+            .find_map(|line| line.strip_prefix(line_start)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{line_start} missing from the metrics:\n{scraped}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(metric("outcomes_ingest_events_consumed_total"), 309.0);
+    assert_eq!(metric("outcomes_ingest_events_stored_total"), 300.0);
+    for (reason, _, _) in &invalid {
+        assert_eq!(
+            metric(&format!(
+                "outcomes_ingest_events_rejected_total{{reason=\"{reason}\"}}"
+            )),
+            1.0,
+            "{reason}"
+        );
+    }
+    assert!(metric("outcomes_ingest_files_written_total") >= 2.0);
+    assert!(metric("outcomes_ingest_flush_seconds_count") >= 1.0);
+    assert!(scraped.contains("# TYPE outcomes_ingest_consumer_lag gauge"));
 
     // The lake holds exactly the 300 valid ids, and the rejected table exactly the nine reasons.
     let files = outcomes_transform::LakeFiles::list(&lake).unwrap();

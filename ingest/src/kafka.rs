@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,14 +17,16 @@ use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use chrono::Utc;
+use futures::{FutureExt as _, StreamExt as _};
 use outcomes_schemas::{ConsortiumId, DLQ_TOPIC, Validator, parse_topic};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
-use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tracing::{info, warn};
@@ -62,34 +65,51 @@ impl KafkaSettings {
             group: group.into(),
             topics: outcomes_schemas::DEFAULT_TOPIC_PATTERN.to_owned(),
             limits: BatchLimits::default(),
-            max_buffered_bytes: 256 << 20,
+            max_buffered_bytes: 128 << 20,
             metadata_refresh: Duration::from_secs(10),
             session_timeout: Duration::from_secs(10),
         }
     }
 }
 
-/// Partitions taken away by a rebalance, handed from librdkafka's thread to the worker loop.
+/// A topic partition, as the worker keys its state.
+type PartitionKey = (String, i32);
+
+/// Partitions taken away by a rebalance, handed from librdkafka's callback to the worker loop.
 #[derive(Default)]
 struct Revocations {
-    partitions: Mutex<Vec<(String, i32)>>,
+    /// Set with the list, so the loop can check for news with one atomic load per message.
+    pending: AtomicBool,
+    partitions: Mutex<Vec<PartitionKey>>,
 }
 
 struct WorkerContext {
     revoked: Arc<Revocations>,
     metrics: Arc<Metrics>,
+    /// Each partition's high watermark (the offset the next produced message will get), from
+    /// librdkafka's statistics: how the worker knows it has reached the end of a backlog.
+    high_watermarks: Arc<Mutex<HashMap<PartitionKey, i64>>>,
 }
 
 impl ClientContext for WorkerContext {
     fn stats(&self, statistics: Statistics) {
-        let lag = statistics
-            .topics
-            .values()
-            .flat_map(|topic| topic.partitions.values())
-            .filter(|partition| partition.partition >= 0 && partition.consumer_lag >= 0)
-            .map(|partition| partition.consumer_lag)
+        let partitions = || {
+            statistics
+                .topics
+                .values()
+                .flat_map(|topic| topic.partitions.values().map(move |p| (&topic.topic, p)))
+                .filter(|(_, partition)| partition.partition >= 0)
+        };
+        let lag = partitions()
+            .filter(|(_, partition)| partition.consumer_lag >= 0)
+            .map(|(_, partition)| partition.consumer_lag)
             .sum();
         self.metrics.set_lag(lag);
+        if let Ok(mut marks) = self.high_watermarks.lock() {
+            for (topic, partition) in partitions().filter(|(_, p)| p.hi_offset >= 0) {
+                marks.insert((topic.clone(), partition.partition), partition.hi_offset);
+            }
+        }
     }
 }
 
@@ -103,6 +123,7 @@ impl ConsumerContext for WorkerContext {
                     .iter()
                     .map(|e| (e.topic().to_owned(), e.partition())),
             );
+            self.revoked.pending.store(true, Ordering::Release);
         }
     }
 }
@@ -114,7 +135,40 @@ struct PartitionState {
     batch: Batch,
     /// Offsets at or below this are already in the lake.
     watermark: i64,
+    /// The offset after the last message received.
+    next_offset: i64,
+    /// The partition's high watermark when the open batch began (or, if none was known yet,
+    /// the first one known after): every message below it was already waiting in Kafka.
+    backlog_end: Option<i64>,
 }
+
+impl PartitionState {
+    /// A batch is due by the batch limits, or when it holds the end of a backlog: everything
+    /// in it was already in Kafka when it began, and the worker has read up to the high
+    /// watermark. Waiting could then only delay those messages, so a backfill's last batches
+    /// are committed as soon as the worker catches up; a live feed's messages arrive after
+    /// their batch began and still wait for `max_age`, making one file rather than one per
+    /// message. Offsets only: no clock of another machine is trusted.
+    fn is_due(&self, limits: &BatchLimits, high_watermark: Option<i64>) -> bool {
+        let caught_up = high_watermark.is_some_and(|high| self.next_offset >= high);
+        let backlog_only = self.backlog_end.is_some_and(|end| end >= self.next_offset);
+        self.batch.is_due(limits) || (!self.batch.is_empty() && caught_up && backlog_only)
+    }
+}
+
+/// How long shutdown waits for queued dead letters to reach the broker.
+const DEAD_LETTER_GRACE: Duration = Duration::from_secs(30);
+
+/// How often librdkafka reports statistics (lag, high watermarks), and so how soon after
+/// catching up the end of a backlog is committed.
+const STATISTICS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Bytes librdkafka may prefetch ahead of the worker.
+const PREFETCH_BYTES: usize = 32 << 20;
+
+/// Messages handled from librdkafka's queue in one go before the loop looks at its timer and
+/// the shutdown signal again.
+const DRAIN_AT_MOST: usize = 1024;
 
 /// Runs a worker until `shutdown` resolves; then flushes, commits and returns the tally.
 ///
@@ -132,9 +186,11 @@ pub async fn run(
         move |source| IngestError::Kafka { context, source }
     };
     let revoked = Arc::new(Revocations::default());
+    let high_watermarks = Arc::new(Mutex::new(HashMap::new()));
     let context = WorkerContext {
         revoked: Arc::clone(&revoked),
         metrics: Arc::clone(&metrics),
+        high_watermarks: Arc::clone(&high_watermarks),
     };
     let consumer: WorkerConsumer = ClientConfig::new()
         .set("bootstrap.servers", &settings.brokers)
@@ -150,7 +206,19 @@ pub async fn run(
             "topic.metadata.refresh.interval.ms",
             settings.metadata_refresh.as_millis().to_string(),
         )
-        .set("statistics.interval.ms", "5000")
+        // librdkafka prefetches up to this much (all partitions together); it counts towards the
+        // worker's memory beside `max_buffered_bytes`.
+        .set(
+            "queued.max.messages.kbytes",
+            (PREFETCH_BYTES >> 10).to_string(),
+        )
+        // With a full prefetch queue, librdkafka by default waits a whole second before fetching
+        // again: a backlog would then be read in bursts with the worker idle in between.
+        .set("fetch.queue.backoff.ms", "20")
+        .set(
+            "statistics.interval.ms",
+            STATISTICS_INTERVAL.as_millis().to_string(),
+        )
         .create_with_context(context)
         .map_err(kafka("creating the consumer"))?;
     let producer: FutureProducer = ClientConfig::new()
@@ -175,37 +243,45 @@ pub async fn run(
         validator,
         metrics,
         producer,
+        revoked,
+        high_watermarks,
         partitions: HashMap::new(),
+        buffered: 0,
         tally: Tally::default(),
         broker_trouble: false,
     };
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(STATISTICS_INTERVAL / 2);
+    let mut messages = consumer.stream();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             _ = tick.tick() => {
-                worker.drop_revoked(&revoked);
+                worker.drop_revoked();
                 worker.flush_due(&consumer).await;
             }
-            received = consumer.recv() => {
-                worker.drop_revoked(&revoked);
-                match received {
-                    Ok(message) => {
-                        let topic = message.topic().to_owned();
-                        let partition = message.partition();
-                        let offset = message.offset();
-                        let value = message.payload().unwrap_or_default().to_vec();
-                        drop(message);
-                        worker.handle(&consumer, topic, partition, offset, &value).await;
+            Some(received) = messages.next() => {
+                worker.receive(&consumer, received).await;
+                // Take what librdkafka already holds without a trip through the select.
+                for _ in 0..DRAIN_AT_MOST {
+                    match messages.next().now_or_never() {
+                        Some(Some(received)) => worker.receive(&consumer, received).await,
+                        _ => break,
                     }
-                    Err(error) => worker.note_trouble(&error),
                 }
             }
         }
     }
+    drop(messages);
     info!("shutting down: flushing open batches");
     worker.flush_all(&consumer).await;
+    let producer = worker.producer.clone();
+    let delivered = tokio::task::spawn_blocking(move || producer.flush(DEAD_LETTER_GRACE)).await;
+    if !matches!(delivered, Ok(Ok(()))) {
+        warn!(
+            "some dead letters were not delivered to {DLQ_TOPIC} before exit; they stay in the lake's rejected table"
+        );
+    }
     Ok(worker.tally)
 }
 
@@ -215,13 +291,17 @@ struct Worker {
     validator: Validator,
     metrics: Arc<Metrics>,
     producer: FutureProducer,
-    partitions: HashMap<(String, i32), PartitionState>,
+    revoked: Arc<Revocations>,
+    high_watermarks: Arc<Mutex<HashMap<PartitionKey, i64>>>,
+    partitions: HashMap<PartitionKey, PartitionState>,
+    /// Bytes of message values in all open batches.
+    buffered: usize,
     tally: Tally,
     broker_trouble: bool,
 }
 
 impl Worker {
-    fn note_trouble(&mut self, error: &rdkafka::error::KafkaError) {
+    fn note_trouble(&mut self, error: &KafkaError) {
         if !self.broker_trouble {
             warn!(%error, "Kafka is unavailable or failing; waiting and retrying (nothing is lost)");
             self.broker_trouble = true;
@@ -230,39 +310,65 @@ impl Worker {
 
     /// Forgets open batches of revoked partitions: their new owner reads them from the
     /// lake's watermark, and nothing of them was committed here.
-    fn drop_revoked(&mut self, revoked: &Revocations) {
-        let taken: Vec<(String, i32)> = match revoked.partitions.lock() {
+    fn drop_revoked(&mut self) {
+        if !self.revoked.pending.swap(false, Ordering::Acquire) {
+            return;
+        }
+        let taken: Vec<PartitionKey> = match self.revoked.partitions.lock() {
             Ok(mut list) => std::mem::take(&mut *list),
             Err(_) => return,
         };
         for key in taken {
-            if self.partitions.remove(&key).is_some() {
+            if let Some(state) = self.partitions.remove(&key) {
+                self.buffered -= state.batch.bytes();
                 info!(topic = %key.0, partition = key.1, "partition revoked; its open batch is left to the next owner");
             }
+        }
+    }
+
+    async fn receive(
+        &mut self,
+        consumer: &WorkerConsumer,
+        received: Result<BorrowedMessage<'_>, KafkaError>,
+    ) {
+        self.drop_revoked();
+        match received {
+            Ok(message) => {
+                self.handle(
+                    consumer,
+                    message.topic(),
+                    message.partition(),
+                    message.offset(),
+                    message.payload().unwrap_or_default(),
+                )
+                .await;
+            }
+            Err(error) => self.note_trouble(&error),
         }
     }
 
     async fn handle(
         &mut self,
         consumer: &WorkerConsumer,
-        topic: String,
+        topic: &str,
         partition: i32,
         offset: i64,
         value: &[u8],
     ) {
+        self.metrics.record_consumed();
         if self.broker_trouble {
             info!("Kafka is reachable again; resuming");
             self.broker_trouble = false;
         }
-        let key = (topic.clone(), partition);
+        let key = (topic.to_owned(), partition);
         if !self.partitions.contains_key(&key) {
-            let consortium = parse_topic(&topic)
+            let consortium = parse_topic(topic)
                 .map(|(consortium, _)| consortium)
                 .unwrap_or_else(ConsortiumId::unknown);
             let stream = Stream {
                 consortium,
                 source: SourceId::Kafka {
-                    topic: topic.clone(),
+                    topic: topic.to_owned(),
                     partition,
                 },
             };
@@ -278,7 +384,7 @@ impl Worker {
             if offset <= watermark {
                 info!(%topic, partition, watermark, "resuming after the lake's watermark");
                 if let Err(error) = consumer.seek(
-                    &topic,
+                    topic,
                     partition,
                     Offset::Offset(watermark + 1),
                     Duration::from_secs(5),
@@ -291,6 +397,8 @@ impl Worker {
                 PartitionState {
                     batch: Batch::new(stream),
                     watermark,
+                    next_offset: watermark + 1,
+                    backlog_end: None,
                 },
             );
         }
@@ -301,11 +409,21 @@ impl Worker {
             self.tally.already_stored += 1;
             return;
         }
-        state.batch.push(&self.validator, value, offset, Utc::now());
+        let now = Utc::now();
+        state.next_offset = offset + 1;
+        if state.batch.is_empty() {
+            state.backlog_end = self
+                .high_watermarks
+                .lock()
+                .ok()
+                .and_then(|marks| marks.get(&key).copied());
+        }
+        state.batch.push(&self.validator, value, offset, now);
+        self.buffered += value.len();
         if state.batch.is_full(&self.settings.limits) {
             self.flush(consumer, &key).await;
         }
-        if self.buffered() > self.settings.max_buffered_bytes
+        if self.buffered > self.settings.max_buffered_bytes
             && let Some(largest) = self
                 .partitions
                 .iter()
@@ -316,17 +434,24 @@ impl Worker {
         }
     }
 
-    fn buffered(&self) -> usize {
-        self.partitions.values().map(|s| s.batch.bytes()).sum()
-    }
-
     async fn flush_due(&mut self, consumer: &WorkerConsumer) {
-        let due: Vec<_> = self
-            .partitions
-            .iter()
-            .filter(|(_, s)| s.batch.is_due(&self.settings.limits))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let due: Vec<_> = {
+            let high_watermarks = self.high_watermarks.lock().ok();
+            self.partitions
+                .iter_mut()
+                .filter_map(|(key, state)| {
+                    let high = high_watermarks
+                        .as_ref()
+                        .and_then(|marks| marks.get(key).copied());
+                    if !state.batch.is_empty() && state.backlog_end.is_none() {
+                        state.backlog_end = high;
+                    }
+                    state
+                        .is_due(&self.settings.limits, high)
+                        .then(|| key.clone())
+                })
+                .collect()
+        };
         for key in due {
             self.flush(consumer, &key).await;
         }
@@ -341,7 +466,7 @@ impl Worker {
 
     /// Commits one partition's batch to the lake (retrying until it succeeds), then its offset
     /// to Kafka, then its rejections to the dead-letter topic.
-    async fn flush(&mut self, consumer: &WorkerConsumer, key: &(String, i32)) {
+    async fn flush(&mut self, consumer: &WorkerConsumer, key: &PartitionKey) {
         let Some(state) = self.partitions.get_mut(key) else {
             return;
         };
@@ -349,6 +474,7 @@ impl Worker {
             return;
         }
         let started = Instant::now();
+        let bytes = state.batch.bytes();
         let flushed: Flushed = loop {
             match state.batch.commit(&self.lake, Utc::now()) {
                 Ok(flushed) => break flushed,
@@ -359,6 +485,7 @@ impl Worker {
             }
         };
         state.watermark = flushed.last;
+        self.buffered -= bytes;
         self.metrics.record_flush(
             &flushed.tally,
             u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
@@ -379,6 +506,7 @@ impl Worker {
         }
     }
 
+    /// Queues the rejected rows for the dead-letter topic without waiting for delivery.
     async fn send_dead_letters(&self, rejected: &RecordBatch) {
         let (Some(reason), Some(detail), Some(raw), Some(topic), Some(partition), Some(offset)) = (
             rejected
@@ -423,7 +551,7 @@ impl Worker {
                 )
             })
             .collect();
-        let mut pending = Vec::with_capacity(rejected.num_rows());
+        let mut deliveries = Vec::with_capacity(rejected.num_rows());
         for row in rows {
             let headers = OwnedHeaders::new()
                 .insert(Header {
@@ -446,16 +574,37 @@ impl Worker {
                     key: "source_offset",
                     value: Some(&positions[row].1),
                 });
-            let record = FutureRecord::to(DLQ_TOPIC)
+            let mut record = FutureRecord::to(DLQ_TOPIC)
                 .key(&keys[row])
                 .payload(raw.value(row))
                 .headers(headers);
-            pending.push(self.producer.send(record, Duration::from_secs(60)));
-        }
-        for delivery in pending {
-            if let Err((error, _)) = delivery.await {
-                warn!(%error, "a dead letter was not delivered to {DLQ_TOPIC}; it stays in the lake's rejected table");
+            loop {
+                match self.producer.send_result(record) {
+                    Ok(delivery) => {
+                        deliveries.push(delivery);
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        record = back;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err((error, _)) => {
+                        warn!(%error, "a dead letter could not be queued for {DLQ_TOPIC}; it stays in the lake's rejected table");
+                        break;
+                    }
+                }
             }
         }
+        // Deliveries are awaited off the consumer loop: waiting for the broker's
+        // acknowledgements here would stall consumption once per batch.
+        tokio::spawn(async move {
+            for delivery in deliveries {
+                if !matches!(delivery.await, Ok(Ok(_))) {
+                    warn!(
+                        "a dead letter was not delivered to {DLQ_TOPIC}; it stays in the lake's rejected table"
+                    );
+                }
+            }
+        });
     }
 }
