@@ -74,17 +74,15 @@ pub(crate) fn one_per_position(rows: LazyFrame) -> LazyFrame {
     )
 }
 
-/// Keeps rows visible at `as_of`, one per source position.
+/// Keeps rows visible at `as_of`.
 pub(crate) fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
-    one_per_position(
-        events.filter(
-            col("recorded_at")
-                .dt()
-                .date()
-                .cast(DataType::Int32)
-                .lt_eq(lit(as_of_days))
-                .and(days("occurred_on").lt_eq(lit(as_of_days))),
-        ),
+    events.filter(
+        col("recorded_at")
+            .dt()
+            .date()
+            .cast(DataType::Int32)
+            .lt_eq(lit(as_of_days))
+            .and(days("occurred_on").lt_eq(lit(as_of_days))),
     )
 }
 
@@ -98,18 +96,30 @@ fn dedupe(
     content: &[&str],
 ) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let copies = col(EVENT_ID).len().over(key(&[CONSORTIUM, EVENT_ID]))?;
-    let events = events.with_column(copies.alias("_copies"));
+    let events = events
+        .with_column(copies.alias("_copies"))
+        .collect()?
+        .lazy();
     let single = events.clone().filter(col("_copies").eq(lit(1)));
     let repeated_ids = events
         .filter(col("_copies").gt(lit(1)))
         .select([col(CONSORTIUM), col(EVENT_ID)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let repeated = full.join(
-        repeated_ids,
-        [col(CONSORTIUM), col(EVENT_ID)],
-        [col(CONSORTIUM), col(EVENT_ID)],
-        JoinArgs::new(JoinType::Semi),
-    );
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    // Filtering the scan by the few repeated ids lets the Parquet reader decode the other
+    // columns only for their rows; the semi-join then checks the consortium too.
+    let repeated_id_values = repeated_ids
+        .column(EVENT_ID)?
+        .as_materialized_series()
+        .clone();
+    let repeated = full
+        .filter(col(EVENT_ID).is_in(lit(repeated_id_values).implode(false), false))
+        .join(
+            repeated_ids.lazy(),
+            [col(CONSORTIUM), col(EVENT_ID)],
+            [col(CONSORTIUM), col(EVENT_ID)],
+            JoinArgs::new(JoinType::Semi),
+        );
     let order = vec![
         col(CONSORTIUM),
         col(EVENT_ID),
@@ -169,14 +179,33 @@ fn dedupe(
 }
 
 /// Step 2, corrections: retractions, then `supersedes`, all at once.
+///
+/// The links are resolved on narrow frames (ids, types, links), each join hashing the few
+/// linked ids rather than every event; the wide event rows are filtered once, at the end.
 fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let is_retraction = col(EVENT_TYPE).eq(lit("retraction"));
-    let retractions = events.clone().filter(is_retraction.clone());
-    let targets = events.clone().select([
+    let links = events.clone().select([
         col(CONSORTIUM),
-        col(EVENT_ID).alias("_target"),
-        col(EVENT_TYPE).alias("_target_type"),
+        col(AGENCY),
+        col(EVENT_ID),
+        col(EVENT_TYPE),
+        col("supersedes"),
+        col("retracted_event_id"),
     ]);
+    let retractions = links.clone().filter(is_retraction.clone());
+    let targets = links
+        .clone()
+        .select([
+            col(CONSORTIUM),
+            col(EVENT_ID).alias("_target"),
+            col(EVENT_TYPE).alias("_target_type"),
+        ])
+        .join(
+            retractions.clone(),
+            [col(CONSORTIUM), col("_target")],
+            [col(CONSORTIUM), col("retracted_event_id")],
+            JoinArgs::new(JoinType::Semi),
+        );
     let resolved = retractions.join(
         targets,
         [col(CONSORTIUM), col("retracted_event_id")],
@@ -201,35 +230,39 @@ fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
         )
         .select([col(CONSORTIUM), col("retracted_event_id").alias(EVENT_ID)])
         .unique(None, UniqueKeepStrategy::Any);
-    let remaining = events.filter(is_retraction.not()).join(
-        voided,
+    let remaining = links.filter(is_retraction.clone().not()).join(
+        voided.clone(),
         [col(CONSORTIUM), col(EVENT_ID)],
         [col(CONSORTIUM), col(EVENT_ID)],
         JoinArgs::new(JoinType::Anti),
     );
 
+    let superseding = remaining.clone().filter(col("supersedes").is_not_null());
     let present = remaining
-        .clone()
-        .select([col(CONSORTIUM), col(EVENT_ID).alias("_present")]);
-    let superseding = remaining
-        .clone()
-        .filter(col("supersedes").is_not_null())
+        .select([col(CONSORTIUM), col(EVENT_ID).alias("_present")])
         .join(
-            present,
-            [col(CONSORTIUM), col("supersedes")],
+            superseding.clone(),
             [col(CONSORTIUM), col("_present")],
-            JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns),
+            [col(CONSORTIUM), col("supersedes")],
+            JoinArgs::new(JoinType::Semi),
         );
+    let superseding = superseding.join(
+        present,
+        [col(CONSORTIUM), col("supersedes")],
+        [col(CONSORTIUM), col("_present")],
+        JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns),
+    );
     let unknown_supersedes = issue_rows(
         superseding.clone().filter(col("_present").is_null()),
         "unknown_supersedes_target",
     );
     let replaced = superseding
         .filter(col("_present").is_not_null())
-        .select([col(CONSORTIUM), col("supersedes").alias(EVENT_ID)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let kept = remaining.join(
-        replaced,
+        .select([col(CONSORTIUM), col("supersedes").alias(EVENT_ID)]);
+    let dropped =
+        concat([voided, replaced], UnionArgs::default())?.unique(None, UniqueKeepStrategy::Any);
+    let kept = events.filter(is_retraction.not()).join(
+        dropped,
         [col(CONSORTIUM), col(EVENT_ID)],
         [col(CONSORTIUM), col(EVENT_ID)],
         JoinArgs::new(JoinType::Anti),
@@ -569,24 +602,15 @@ fn collect_together<const N: usize>(frames: [LazyFrame; N]) -> PolarsResult<[Dat
         })
 }
 
-/// The columns dedupe and corrections read besides [`KEPT_COLUMNS`]: the correction links,
-/// and the source position (dedupe's tie-break).
-const LINK_AND_POSITION_COLUMNS: [&str; 8] = [
-    "supersedes",
-    "retracted_event_id",
-    "source_kind",
-    "topic",
-    "partition",
-    "offset",
-    "file_name",
-    "line",
-];
+/// The columns corrections read besides [`KEPT_COLUMNS`]: the correction links. (Dedupe's
+/// tie-break, the source position, is read only for ids that occur more than once.)
+const LINK_COLUMNS: [&str; 2] = ["supersedes", "retracted_event_id"];
 
-/// Every column dedupe and corrections read.
+/// Every column dedupe and corrections carry.
 fn main_columns() -> Vec<Expr> {
     KEPT_COLUMNS
         .iter()
-        .chain(&LINK_AND_POSITION_COLUMNS)
+        .chain(&LINK_COLUMNS)
         .map(|name| col(*name))
         .collect()
 }

@@ -18,12 +18,16 @@ pub struct LakeFiles {
     pub rejected: Vec<PathBuf>,
     /// Highest committed position per `<consortium>/<source>`.
     pub watermark: BTreeMap<String, i64>,
+    /// Whether two `events` files of one source cover a common position (a zombie writer's
+    /// leftovers, `docs/LAKE.md`); only then must readers drop repeated positions row by row.
+    pub overlapping: bool,
 }
 
 impl LakeFiles {
     /// Lists the lake at `root` by the commit rule of `docs/LAKE.md`.
     pub fn list(root: &Path) -> Result<Self, TransformError> {
         let mut files = LakeFiles::default();
+        let mut ranges: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
         let events_root = root.join(lake::EVENTS_TABLE);
         if !events_root.is_dir() {
             return Err(TransformError::NoLake {
@@ -35,12 +39,14 @@ impl LakeFiles {
                 .strip_prefix(&events_root)
                 .unwrap_or(&path)
                 .to_path_buf();
-            if let Some((consortium, source, last)) = describe(&relative) {
-                let mark = files
-                    .watermark
-                    .entry(format!("{consortium}/{source}"))
-                    .or_insert(last);
+            if let Some((consortium, source, first, last)) = describe(&relative) {
+                let stream = format!("{consortium}/{source}");
+                let mark = files.watermark.entry(stream.clone()).or_insert(last);
                 *mark = (*mark).max(last);
+                ranges.entry(stream).or_default().push((first, last));
+            } else {
+                // A committed file whose name does not say what it holds: trust nothing.
+                files.overlapping = true;
             }
             let rejected = root.join(lake::REJECTED_TABLE).join(&relative);
             if rejected.is_file() {
@@ -48,6 +54,10 @@ impl LakeFiles {
             }
             files.events.push(path);
         }
+        files.overlapping |= ranges.into_values().any(|mut ranges| {
+            ranges.sort_unstable();
+            ranges.windows(2).any(|pair| pair[1].0 <= pair[0].1)
+        });
         Ok(files)
     }
 
@@ -62,14 +72,20 @@ impl LakeFiles {
     }
 }
 
-/// `consortium=<id>/ingest_date=<d>/<source>+<first>-<last>.parquet` → (id, source, last).
-fn describe(relative: &Path) -> Option<(String, String, i64)> {
+/// `consortium=<id>/ingest_date=<d>/<source>+<first>-<last>.parquet` →
+/// (id, source, first, last).
+fn describe(relative: &Path) -> Option<(String, String, i64, i64)> {
     let mut parts = relative.iter().filter_map(|p| p.to_str());
     let consortium = parts.next()?.strip_prefix("consortium=")?.to_owned();
     let name = parts.nth(1)?.strip_suffix(".parquet")?;
     let (source, range) = name.rsplit_once('+')?;
-    let last = range.split_once('-')?.1.parse().ok()?;
-    Some((consortium, source.to_owned(), last))
+    let (first, last) = range.split_once('-')?;
+    Some((
+        consortium,
+        source.to_owned(),
+        first.parse().ok()?,
+        last.parse().ok()?,
+    ))
 }
 
 fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, TransformError> {
@@ -151,7 +167,37 @@ mod tests {
         );
         assert_eq!(
             describe(relative),
-            Some(("north-shore".into(), "file.a.ndjson".into(), 42))
+            Some(("north-shore".into(), "file.a.ndjson".into(), 1, 42))
         );
+    }
+
+    fn lake_with(names: &[&str]) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        for name in names {
+            let path = root.path().join(lake::EVENTS_TABLE).join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, b"").unwrap();
+        }
+        root
+    }
+
+    #[test]
+    fn overlapping_files_of_one_source_are_noticed() {
+        let disjoint = lake_with(&[
+            "consortium=a/ingest_date=2026-11-01/kafka.t.0+1-10.parquet",
+            "consortium=a/ingest_date=2026-11-02/kafka.t.0+11-20.parquet",
+            "consortium=a/ingest_date=2026-11-02/kafka.t.1+5-20.parquet",
+            "consortium=b/ingest_date=2026-11-02/kafka.t.0+5-20.parquet",
+        ]);
+        let files = LakeFiles::list(disjoint.path()).unwrap();
+        assert!(!files.overlapping);
+        assert_eq!(files.watermark["a/kafka.t.0"], 20);
+
+        // The second file of partition 0 repeats position 10, across ingest dates.
+        let overlapping = lake_with(&[
+            "consortium=a/ingest_date=2026-11-01/kafka.t.0+1-10.parquet",
+            "consortium=a/ingest_date=2026-11-02/kafka.t.0+10-20.parquet",
+        ]);
+        assert!(LakeFiles::list(overlapping.path()).unwrap().overlapping);
     }
 }

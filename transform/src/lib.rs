@@ -116,8 +116,9 @@ pub fn load_config(path: &Path) -> Result<Config, TransformError> {
 
 /// Computes the seven tables, lazily, from lake frames: the pure core of a run.
 ///
-/// `events` and `rejected` have the lake's columns (`docs/LAKE.md`); the result lists
-/// `(table name, frame, key columns)`.
+/// `events` and `rejected` have the lake's columns (`docs/LAKE.md`), one row per source
+/// position (see [`LakeFiles::overlapping`]); the result lists `(table name, frame, key
+/// columns)`.
 pub fn compute(
     events: LazyFrame,
     rejected: LazyFrame,
@@ -130,7 +131,7 @@ pub fn compute(
     let content: Vec<&str> = content_columns().collect();
     let visible = facts::visible(events, as_of_days);
     let mut facts = facts::derive(visible, &content, as_of_days).map_err(TransformError::Polars)?;
-    let rejections = facts::one_per_position(rejected).select([
+    let rejections = rejected.select([
         col(names::CONSORTIUM),
         col(names::AGENCY),
         concat_str([lit("rejected:"), col("reason")], "", false).alias(names::ISSUE),
@@ -144,8 +145,12 @@ pub fn compute(
 /// Runs a transform: reads the lake, writes the tables.
 pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     let files = LakeFiles::list(&settings.lake)?;
-    let events = lake::scan(&files.events, &events_schema())?;
-    let rejected = lake::scan(&files.rejected, &rejected_schema())?;
+    let mut events = lake::scan(&files.events, &events_schema())?;
+    let mut rejected = lake::scan(&files.rejected, &rejected_schema())?;
+    if files.overlapping {
+        events = facts::one_per_position(events);
+        rejected = facts::one_per_position(rejected);
+    }
     let tables = compute(events, rejected, settings.as_of, &settings.config)?;
 
     let folder = settings.out.join("tables");
