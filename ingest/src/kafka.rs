@@ -78,7 +78,8 @@ type PartitionKey = (String, i32);
 /// Partitions taken away by a rebalance, handed from librdkafka's callback to the worker loop.
 #[derive(Default)]
 struct Revocations {
-    /// Set with the list, so the loop can check for news with one atomic load per message.
+    /// Set with the list, so the loop checks for news with one atomic operation per message
+    /// instead of taking the lock.
     pending: AtomicBool,
     partitions: Mutex<Vec<PartitionKey>>,
 }
