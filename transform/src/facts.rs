@@ -7,15 +7,21 @@
 use polars::prelude::*;
 
 use crate::names::{
-    AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, EVENT_TYPE, ISSUE, PERSON, days, key,
+    AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, EVENT_TYPE, ISSUE, PERSON, PERSON_CODE, days, key,
 };
 
 /// Facts derived from the visible events of a lake for one `as_of`.
+///
+/// People appear as [`PERSON_CODE`]s, numbers given in (`consortium_id`, `person_key`) order,
+/// so that joins, sorts and counts work on integers; `persons` turns them back into keys.
 pub(crate) struct Facts {
+    /// `consortium_id, person_key, PERSON_CODE`: every person with an intake or an exit.
+    pub(crate) persons: LazyFrame,
     /// One row per episode: keys, owning agency, intake and exit.
     pub(crate) episodes: LazyFrame,
-    /// Assessments, services and placements kept, with their episode.
-    pub(crate) attributed: LazyFrame,
+    /// Per episode with assessments or services: `first_assessment_on`, `_first_activity_on`
+    /// (the earliest assessment or service), `assessments`, `services`.
+    pub(crate) activity: LazyFrame,
     /// One row per job, with its episode, separation and `job_seq`.
     pub(crate) jobs: LazyFrame,
     /// Wage records attached to a job, with the job's agency.
@@ -42,20 +48,42 @@ fn issue_rows(frame: LazyFrame, issue: &str) -> LazyFrame {
     frame.select([col(CONSORTIUM), col(AGENCY), lit(issue).alias(ISSUE)])
 }
 
-/// Sorts by `by` and numbers rows within each group of `group` from 0.
-fn rank_within(
-    frame: LazyFrame,
-    group: &[&str],
-    by: Vec<Expr>,
-    name: &str,
-) -> PolarsResult<LazyFrame> {
-    Ok(frame
+/// On rows sorted by `group` first: whether the row `offset` rows away (1: the previous,
+/// -1: the next) is in the same group. Comparing neighbours of sorted rows is a single pass,
+/// where a window (`over`) would hash every group.
+fn same_group_as(group: &[&str], offset: i64) -> Expr {
+    group
+        .iter()
+        .map(|name| col(*name).shift(lit(offset)).eq_missing(col(*name)))
+        .reduce(Expr::and)
+        .unwrap_or(lit(true))
+}
+
+/// On rows sorted by `group` first: `value` summed from each group's first row.
+fn cumulative_within(group: &[&str], value: Expr) -> Expr {
+    let running = value.clone().cum_sum(false);
+    let before_group = when(same_group_as(group, 1).not())
+        .then(running.clone() - value)
+        .otherwise(lit(0i64))
+        .cum_max(false);
+    running - before_group
+}
+
+/// On rows sorted by `group` first: each row's position within its group, from 0.
+fn position_within(group: &[&str]) -> Expr {
+    let row = int_range(lit(0), len(), 1, DataType::Int64);
+    let group_start = when(same_group_as(group, 1).not())
+        .then(row.clone())
+        .otherwise(lit(0i64))
+        .cum_max(false);
+    row - group_start
+}
+
+/// Sorts by `by` (which starts with `group`) and numbers rows within each group from 0.
+fn rank_within(frame: LazyFrame, group: &[&str], by: Vec<Expr>, name: &str) -> LazyFrame {
+    frame
         .sort_by_exprs(by, SortMultipleOptions::default().with_maintain_order(true))
-        .with_column(
-            int_range(lit(0), len(), 1, DataType::Int64)
-                .over(key(group))?
-                .alias(name),
-        ))
+        .with_column(position_within(group).alias(name))
 }
 
 /// One row per source position (`docs/LAKE.md`): a guard against overlapping lake files.
@@ -74,52 +102,136 @@ pub(crate) fn one_per_position(rows: LazyFrame) -> LazyFrame {
     )
 }
 
-/// Keeps rows visible at `as_of`.
+/// Keeps rows visible at `as_of`: recorded on or before D (in UTC) and occurred on or before D.
+///
+/// `recorded_at` is compared as microseconds since the epoch (the lake stores UTC instants)
+/// with the first instant after D, which spares a date conversion per row in every scan.
 pub(crate) fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
+    const MICROS_PER_DAY: i64 = 86_400_000_000;
+    let after_as_of = (i64::from(as_of_days) + 1) * MICROS_PER_DAY;
     events.filter(
         col("recorded_at")
-            .dt()
-            .date()
-            .cast(DataType::Int32)
-            .lt_eq(lit(as_of_days))
+            .cast(DataType::Int64)
+            .lt(lit(after_as_of))
             .and(days("occurred_on").lt_eq(lit(as_of_days))),
     )
 }
 
-/// Step 1, dedupe: one copy per (consortium, event_id); returns the kept events and the issues.
-///
-/// `events` holds the columns later steps need; `full` is the same rows with every content
-/// column, read only for ids that occur more than once.
-fn dedupe(
-    events: LazyFrame,
-    full: LazyFrame,
-    content: &[&str],
-) -> PolarsResult<(LazyFrame, LazyFrame)> {
-    let copies = col(EVENT_ID).len().over(key(&[CONSORTIUM, EVENT_ID]))?;
-    let events = events
-        .with_column(copies.alias("_copies"))
-        .collect()?
-        .lazy();
-    let single = events.clone().filter(col("_copies").eq(lit(1)));
-    let repeated_ids = events
+/// The row number a run gives each lake row before any filter: the identity of one copy of
+/// an event, which dedupe and corrections use to name the rows they drop.
+pub(crate) const ROW: &str = "_row";
+
+/// Fixed seeds for the id hash, so that runs agree with each other.
+const HASH_SEEDS: [u64; 4] = [0x6f75_7463, 0x6f6d_6573, 0x6465_6475, 0x7065_2121];
+
+/// The source position columns: dedupe's last tie-break.
+const POSITION: [&str; 6] = [
+    "source_kind",
+    "topic",
+    "partition",
+    "offset",
+    "file_name",
+    "line",
+];
+
+/// Steps 1 and 2 decided: the rows that dedupe and corrections drop (besides retractions,
+/// which take no further part), and the data-quality items they yield.
+pub(crate) struct Resolution {
+    /// [`ROW`] numbers of discarded copies and of removed events.
+    pub(crate) dropped: Series,
+    /// `consortium_id, agency_id, issue` rows.
+    pub(crate) issues: DataFrame,
+}
+
+/// A literal list for `is_in`.
+fn among(values: &DataFrame, name: &str) -> PolarsResult<Expr> {
+    Ok(lit(values.column(name)?.as_materialized_series().clone()).implode(false))
+}
+
+/// Steps 1 and 2 over the visible rows, without holding them all: both steps only concern
+/// ids that occur more than once or that a correction names, so each reads the lake for
+/// those rows alone (ids hashed to 64 bits to find candidates; a collision only adds one).
+pub(crate) fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<Resolution> {
+    let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
+    let id_hash = || col(EVENT_ID).hash(hash0, hash1, hash2, hash3);
+    let repeated_hashes = visible
+        .clone()
+        .select([id_hash().alias("_hash")])
+        .group_by([col("_hash")])
+        .agg([len().alias("_copies")])
         .filter(col("_copies").gt(lit(1)))
-        .select([col(CONSORTIUM), col(EVENT_ID)])
-        .unique(None, UniqueKeepStrategy::Any)
+        .select([col("_hash")]);
+    let repeated_hashes = collect_streaming(repeated_hashes)?;
+    let mut columns: Vec<Expr> = content.iter().map(|name| col(*name)).collect();
+    columns.extend(POSITION.iter().map(|name| col(*name)));
+    columns.push(col(ROW));
+    let copies = visible
+        .clone()
+        .filter(id_hash().is_in(among(&repeated_hashes, "_hash")?, false))
+        .select(columns)
         .collect()?;
-    // Filtering the scan by the few repeated ids lets the Parquet reader decode the other
-    // columns only for their rows; the semi-join then checks the consortium too.
-    let repeated_id_values = repeated_ids
-        .column(EVENT_ID)?
-        .as_materialized_series()
-        .clone();
-    let repeated = full
-        .filter(col(EVENT_ID).is_in(lit(repeated_id_values).implode(false), false))
+    let (discarded, duplicate_issues) = dedupe(copies.lazy(), content)?;
+    let [discarded, duplicate_issues] = collect_together([discarded, duplicate_issues])?;
+
+    let links = visible
+        .clone()
+        .filter(
+            col(EVENT_TYPE)
+                .eq(lit("retraction"))
+                .or(col("supersedes").is_not_null()),
+        )
+        .select([
+            col(ROW),
+            col(CONSORTIUM),
+            col(AGENCY),
+            col(EVENT_ID),
+            col(EVENT_TYPE),
+            col("supersedes"),
+            col("retracted_event_id"),
+        ])
         .join(
-            repeated_ids.lazy(),
-            [col(CONSORTIUM), col(EVENT_ID)],
-            [col(CONSORTIUM), col(EVENT_ID)],
-            JoinArgs::new(JoinType::Semi),
+            discarded.clone().lazy(),
+            [col(ROW)],
+            [col(ROW)],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .collect()?;
+    let named = concat(
+        [
+            links
+                .clone()
+                .lazy()
+                .select([col("supersedes").alias("_id")]),
+            links
+                .clone()
+                .lazy()
+                .select([col("retracted_event_id").alias("_id")]),
+        ],
+        UnionArgs::default(),
+    )?
+    .drop_nulls(None)
+    .unique(None, UniqueKeepStrategy::Any)
+    .collect()?;
+    let targets = visible
+        .filter(col(EVENT_ID).is_in(among(&named, "_id")?, false))
+        .select([col(ROW), col(CONSORTIUM), col(EVENT_ID), col(EVENT_TYPE)])
+        .join(
+            discarded.clone().lazy(),
+            [col(ROW)],
+            [col(ROW)],
+            JoinArgs::new(JoinType::Anti),
         );
+    let (removed, correction_issues) = correct(links.lazy(), targets.collect()?.lazy())?;
+    let [removed, correction_issues] = collect_together([removed, correction_issues])?;
+    let mut dropped = discarded.column(ROW)?.as_materialized_series().clone();
+    dropped.append(removed.column(ROW)?.as_materialized_series())?;
+    let issues = duplicate_issues.vstack(&correction_issues)?;
+    Ok(Resolution { dropped, issues })
+}
+
+/// Step 1, dedupe, over every copy of the ids that occur more than once (and perhaps a few
+/// that do not): returns the [`ROW`]s of the discarded copies and their issues.
+fn dedupe(copies: LazyFrame, content: &[&str]) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let order = vec![
         col(CONSORTIUM),
         col(EVENT_ID),
@@ -131,7 +243,7 @@ fn dedupe(
         col("file_name"),
         col("line"),
     ];
-    let ranked = rank_within(repeated, &[CONSORTIUM, EVENT_ID], order, "_copy")?;
+    let ranked = rank_within(copies, &[CONSORTIUM, EVENT_ID], order, "_copy");
     let kept_copies = ranked.clone().filter(col("_copy").eq(lit(0)));
     let discarded = ranked.filter(col("_copy").gt(lit(0)));
 
@@ -152,8 +264,9 @@ fn dedupe(
             .iter()
             .map(|name| col(*name).alias(format!("_kept_{name}"))),
     );
-    let kept_keys = kept_copies.clone().select(kept_columns);
+    let kept_keys = kept_copies.select(kept_columns);
     let issues = discarded
+        .clone()
         .join(
             kept_keys,
             [col(CONSORTIUM), col(EVENT_ID)],
@@ -168,32 +281,18 @@ fn dedupe(
                 .otherwise(lit("conflicting_duplicate"))
                 .alias(ISSUE),
         ]);
-    let kept = concat(
-        [
-            single.select(main_columns()),
-            kept_copies.select(main_columns()),
-        ],
-        UnionArgs::default(),
-    )?;
-    Ok((kept, issues))
+    Ok((discarded.select([col(ROW)]), issues))
 }
 
 /// Step 2, corrections: retractions, then `supersedes`, all at once.
 ///
-/// The links are resolved on narrow frames (ids, types, links), each join hashing the few
-/// linked ids rather than every event; the wide event rows are filtered once, at the end.
-fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
+/// `links` are the deduped retractions and superseding events; `targets` the deduped rows
+/// whose id one of them names (by id alone: every other row is untouched by corrections).
+/// Returns the [`ROW`]s of the events removed and the issues.
+fn correct(links: LazyFrame, targets: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let is_retraction = col(EVENT_TYPE).eq(lit("retraction"));
-    let links = events.clone().select([
-        col(CONSORTIUM),
-        col(AGENCY),
-        col(EVENT_ID),
-        col(EVENT_TYPE),
-        col("supersedes"),
-        col("retracted_event_id"),
-    ]);
     let retractions = links.clone().filter(is_retraction.clone());
-    let targets = links
+    let retracted = targets
         .clone()
         .select([
             col(CONSORTIUM),
@@ -207,7 +306,7 @@ fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
             JoinArgs::new(JoinType::Semi),
         );
     let resolved = retractions.join(
-        targets,
+        retracted,
         [col(CONSORTIUM), col("retracted_event_id")],
         [col(CONSORTIUM), col("_target")],
         JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns),
@@ -230,15 +329,17 @@ fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
         )
         .select([col(CONSORTIUM), col("retracted_event_id").alias(EVENT_ID)])
         .unique(None, UniqueKeepStrategy::Any);
-    let remaining = links.filter(is_retraction.clone().not()).join(
-        voided.clone(),
-        [col(CONSORTIUM), col(EVENT_ID)],
-        [col(CONSORTIUM), col(EVENT_ID)],
-        JoinArgs::new(JoinType::Anti),
-    );
+    let not_voided = |frame: LazyFrame| {
+        frame.filter(is_retraction.clone().not()).join(
+            voided.clone(),
+            [col(CONSORTIUM), col(EVENT_ID)],
+            [col(CONSORTIUM), col(EVENT_ID)],
+            JoinArgs::new(JoinType::Anti),
+        )
+    };
 
-    let superseding = remaining.clone().filter(col("supersedes").is_not_null());
-    let present = remaining
+    let superseding = not_voided(links).filter(col("supersedes").is_not_null());
+    let present = not_voided(targets.clone())
         .select([col(CONSORTIUM), col(EVENT_ID).alias("_present")])
         .join(
             superseding.clone(),
@@ -259,32 +360,31 @@ fn correct(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
     let replaced = superseding
         .filter(col("_present").is_not_null())
         .select([col(CONSORTIUM), col("supersedes").alias(EVENT_ID)]);
-    let dropped =
-        concat([voided, replaced], UnionArgs::default())?.unique(None, UniqueKeepStrategy::Any);
-    let kept = events.filter(is_retraction.not()).join(
-        dropped,
-        [col(CONSORTIUM), col(EVENT_ID)],
-        [col(CONSORTIUM), col(EVENT_ID)],
-        JoinArgs::new(JoinType::Anti),
-    );
+    let removed_ids = concat([voided, replaced], UnionArgs::default())?;
+    let removed = targets
+        .join(
+            removed_ids,
+            [col(CONSORTIUM), col(EVENT_ID)],
+            [col(CONSORTIUM), col(EVENT_ID)],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .select([col(ROW)]);
     let issues = concat(
         [unknown_retraction, bad_retraction, unknown_supersedes],
         UnionArgs::default(),
     )?;
-    Ok((kept, issues))
+    Ok((removed, issues))
 }
 
 /// Step 3, episodes: an intake or exit takes effect exactly when its type differs from the
 /// person's previous intake/exit token (with "exit" before the first), because ignoring a
 /// token leaves the state it would have set.
-fn episodes(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
-    let person = [CONSORTIUM, PERSON];
-    let tokens = events
-        .filter(one_of(&["intake", "exit"]))
+fn episodes(tokens: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
+    let person = [PERSON_CODE];
+    let tokens = tokens
         .sort_by_exprs(
             [
-                col(CONSORTIUM),
-                col(PERSON),
+                col(PERSON_CODE),
                 col("occurred_on"),
                 col("recorded_at"),
                 col(EVENT_ID),
@@ -292,20 +392,20 @@ fn episodes(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .with_column(
-            col(EVENT_TYPE)
-                .shift(lit(1))
-                .over(key(&person))?
-                .fill_null(lit("exit"))
+            when(same_group_as(&person, 1))
+                .then(col(EVENT_TYPE).shift(lit(1)))
+                .otherwise(lit("exit"))
                 .neq(col(EVENT_TYPE))
                 .alias("_effective"),
         )
         .with_column(
-            col("_effective")
-                .and(col(EVENT_TYPE).eq(lit("intake")))
-                .cast(DataType::Int64)
-                .cum_sum(false)
-                .over(key(&person))?
-                .alias(EPISODE_NO),
+            cumulative_within(
+                &person,
+                col("_effective")
+                    .and(col(EVENT_TYPE).eq(lit("intake")))
+                    .cast(DataType::Int64),
+            )
+            .alias(EPISODE_NO),
         );
     let ignored = tokens.clone().filter(col("_effective").not()).select([
         col(CONSORTIUM),
@@ -322,47 +422,40 @@ fn episodes(events: LazyFrame) -> PolarsResult<(LazyFrame, LazyFrame)> {
         .select([
             col(CONSORTIUM),
             col(AGENCY),
-            col(PERSON),
+            col(PERSON_CODE),
             col(EPISODE_NO),
             col("occurred_on").alias("intake_on"),
         ]);
     let exits = effective.filter(col(EVENT_TYPE).eq(lit("exit"))).select([
-        col(CONSORTIUM),
-        col(PERSON),
+        col(PERSON_CODE),
         col(EPISODE_NO),
         col("occurred_on").alias("exit_on"),
         col("exit_outcome"),
     ]);
     let episodes = intakes.join(
         exits,
-        key(&[CONSORTIUM, PERSON, EPISODE_NO]),
-        key(&[CONSORTIUM, PERSON, EPISODE_NO]),
+        key(&[PERSON_CODE, EPISODE_NO]),
+        key(&[PERSON_CODE, EPISODE_NO]),
         JoinArgs::new(JoinType::Left),
     );
     Ok((episodes, ignored))
 }
 
-/// Step 4, attribution: the person's latest episode that covers the event's date.
-fn attribute(events: LazyFrame, episodes: LazyFrame) -> (LazyFrame, LazyFrame) {
-    let activities = events.filter(one_of(&["assessment", "service", "placement"]));
+/// Step 4, attribution: the person's latest episode that covers the event's date. (People
+/// without a code have no intake, hence no episode.)
+fn attribute(activities: LazyFrame, episodes: LazyFrame) -> (LazyFrame, LazyFrame) {
     let candidates = activities
         .clone()
-        .select([
-            col(CONSORTIUM),
-            col(PERSON),
-            col(EVENT_ID),
-            col("occurred_on"),
-        ])
+        .select([col(PERSON_CODE), col(ROW), col("occurred_on")])
         .join(
             episodes.select([
-                col(CONSORTIUM),
-                col(PERSON),
+                col(PERSON_CODE),
                 col(EPISODE_NO),
                 col("intake_on"),
                 col("exit_on"),
             ]),
-            key(&[CONSORTIUM, PERSON]),
-            key(&[CONSORTIUM, PERSON]),
+            [col(PERSON_CODE)],
+            [col(PERSON_CODE)],
             JoinArgs::new(JoinType::Inner),
         )
         .filter(
@@ -372,12 +465,12 @@ fn attribute(events: LazyFrame, episodes: LazyFrame) -> (LazyFrame, LazyFrame) {
                     .or(col("occurred_on").lt_eq(col("exit_on"))),
             ),
         )
-        .group_by(key(&[CONSORTIUM, EVENT_ID]))
+        .group_by([col(ROW)])
         .agg([col(EPISODE_NO).max()]);
     let joined = activities.join(
         candidates,
-        key(&[CONSORTIUM, EVENT_ID]),
-        key(&[CONSORTIUM, EVENT_ID]),
+        [col(ROW)],
+        [col(ROW)],
         JoinArgs::new(JoinType::Left),
     );
     let outside = issue_rows(
@@ -389,11 +482,12 @@ fn attribute(events: LazyFrame, episodes: LazyFrame) -> (LazyFrame, LazyFrame) {
 
 /// Step 5, jobs: first placement per job key; separations and wages attached by key.
 fn jobs(
-    events: LazyFrame,
+    separations: LazyFrame,
+    wages: LazyFrame,
     attributed: LazyFrame,
     as_of_days: i32,
 ) -> PolarsResult<(LazyFrame, LazyFrame, LazyFrame)> {
-    let job_key = [CONSORTIUM, PERSON, "job_id"];
+    let job_key = [PERSON_CODE, "job_id"];
     let mut order = key(&job_key);
     order.extend([col("occurred_on")]);
     order.extend(tie_break());
@@ -402,7 +496,7 @@ fn jobs(
         &job_key,
         order,
         "_nth",
-    )?;
+    );
     let duplicate_placements = issue_rows(
         placements.clone().filter(col("_nth").gt(lit(0))),
         "duplicate_placement",
@@ -410,7 +504,7 @@ fn jobs(
     let jobs = placements.filter(col("_nth").eq(lit(0))).select([
         col(CONSORTIUM),
         col(AGENCY),
-        col(PERSON),
+        col(PERSON_CODE),
         col(EPISODE_NO),
         col("job_id"),
         col("employer_key"),
@@ -422,23 +516,19 @@ fn jobs(
         col("competitive_integrated"),
     ]);
     let starts = jobs.clone().select([
-        col(CONSORTIUM),
-        col(PERSON),
+        col(PERSON_CODE),
         col("job_id"),
         col("start_on"),
         col(AGENCY).alias("_job_agency"),
     ]);
 
     // Separations: unknown job, before start, then the first counts.
-    let separations = events
-        .clone()
-        .filter(col(EVENT_TYPE).eq(lit("separation")))
-        .join(
-            starts.clone(),
-            key(&job_key),
-            key(&job_key),
-            JoinArgs::new(JoinType::Left),
-        );
+    let separations = separations.join(
+        starts.clone(),
+        key(&job_key),
+        key(&job_key),
+        JoinArgs::new(JoinType::Left),
+    );
     let unknown_separations = issue_rows(
         separations.clone().filter(col("start_on").is_null()),
         "unknown_job",
@@ -463,21 +553,20 @@ fn jobs(
         &job_key,
         order,
         "_nth",
-    )?;
+    );
     let duplicate_separations = issue_rows(
         separations.clone().filter(col("_nth").gt(lit(0))),
         "duplicate_separation",
     );
     let ends = separations.filter(col("_nth").eq(lit(0))).select([
-        col(CONSORTIUM),
-        col(PERSON),
+        col(PERSON_CODE),
         col("job_id"),
         col("occurred_on").alias("end_on"),
         col("separation_reason"),
     ]);
 
     // Wages: unknown job, before start, else attached.
-    let wages = events.filter(col(EVENT_TYPE).eq(lit("wage"))).join(
+    let wages = wages.join(
         starts,
         key(&job_key),
         key(&job_key),
@@ -504,7 +593,7 @@ fn jobs(
         .select([
             col(CONSORTIUM),
             col("_job_agency").alias(AGENCY),
-            col(PERSON),
+            col(PERSON_CODE),
             col("job_id"),
             col("occurred_on"),
             col("gross_wages"),
@@ -516,7 +605,7 @@ fn jobs(
         len().cast(DataType::Int64).alias("wage_records"),
     ]);
 
-    let episode = [CONSORTIUM, PERSON, EPISODE_NO];
+    let episode = [PERSON_CODE, EPISODE_NO];
     let jobs = jobs
         .join(
             ends,
@@ -532,8 +621,7 @@ fn jobs(
         )
         .sort_by_exprs(
             [
-                col(CONSORTIUM),
-                col(PERSON),
+                col(PERSON_CODE),
                 col(EPISODE_NO),
                 col("start_on"),
                 col("_placed_at"),
@@ -542,12 +630,10 @@ fn jobs(
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .with_columns([
-            int_range(lit(1), len() + lit(1), 1, DataType::Int64)
-                .over(key(&episode))?
-                .alias("job_seq"),
-            col("start_on")
-                .shift(lit(-1))
-                .over(key(&episode))?
+            (position_within(&episode) + lit(1i64)).alias("job_seq"),
+            when(same_group_as(&episode, -1))
+                .then(col("start_on").shift(lit(-1)))
+                .otherwise(lit(NULL).cast(DataType::Date))
                 .alias("next_start_on"),
         ])
         .with_columns([
@@ -592,6 +678,18 @@ fn retained(n: i32, as_of_days: i32) -> Expr {
         .alias(format!("retained_{n}d"))
 }
 
+/// Collects a plan with the streaming engine, which reads the lake in batches instead of
+/// loading whole columns first.
+fn collect_streaming(frame: LazyFrame) -> PolarsResult<DataFrame> {
+    LazyFrame::collect_all_with_engine(
+        vec![frame.logical_plan],
+        Engine::Streaming,
+        OptFlags::default(),
+    )?
+    .pop()
+    .ok_or_else(|| PolarsError::ComputeError("collect_all returned no frame".into()))
+}
+
 /// Collects several plans in one execution.
 fn collect_together<const N: usize>(frames: [LazyFrame; N]) -> PolarsResult<[DataFrame; N]> {
     let plans = frames.into_iter().map(|frame| frame.logical_plan).collect();
@@ -602,78 +700,162 @@ fn collect_together<const N: usize>(frames: [LazyFrame; N]) -> PolarsResult<[Dat
         })
 }
 
-/// The columns corrections read besides [`KEPT_COLUMNS`]: the correction links. (Dedupe's
-/// tie-break, the source position, is read only for ids that occur more than once.)
-const LINK_COLUMNS: [&str; 2] = ["supersedes", "retracted_event_id"];
-
-/// Every column dedupe and corrections carry.
-fn main_columns() -> Vec<Expr> {
-    KEPT_COLUMNS
-        .iter()
-        .chain(&LINK_COLUMNS)
-        .map(|name| col(*name))
-        .collect()
+/// The kept events by kind, each read from the lake once with only the columns its step
+/// needs, people coded.
+struct Kept {
+    persons: DataFrame,
+    tokens: DataFrame,
+    activities: DataFrame,
+    separations: DataFrame,
+    wages: DataFrame,
 }
 
-/// The event columns that episodes, attribution and jobs read.
-const KEPT_COLUMNS: [&str; 17] = [
-    CONSORTIUM,
-    AGENCY,
-    PERSON,
-    EVENT_ID,
-    EVENT_TYPE,
-    "occurred_on",
-    "recorded_at",
-    "job_id",
-    "employer_key",
-    "hourly_wage",
-    "hours_per_week",
-    "competitive_integrated",
-    "period_end",
-    "gross_wages",
-    "hours_worked",
-    "separation_reason",
-    "exit_outcome",
-];
+/// Reads the kept events (`kept` is a lake scan) by kind. The person codes come from the
+/// intakes and exits, since only people with an intake have episodes: everyone else's
+/// events are ignored (`outside_episode`, `unknown_job`) whatever their key.
+fn read_kept(kept: LazyFrame) -> PolarsResult<Kept> {
+    let read = |types: &[&str], columns: &[&str]| {
+        let mut columns = key(columns);
+        columns.extend([col(CONSORTIUM), col(AGENCY), col(PERSON)]);
+        kept.clone().filter(one_of(types)).select(columns)
+    };
+    let tokens = collect_streaming(read(
+        &["intake", "exit"],
+        &[
+            EVENT_ID,
+            EVENT_TYPE,
+            "occurred_on",
+            "recorded_at",
+            "exit_outcome",
+        ],
+    ))?;
+    let persons = tokens
+        .clone()
+        .lazy()
+        .select([col(CONSORTIUM), col(PERSON)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort([CONSORTIUM, PERSON], SortMultipleOptions::default())
+        .with_row_index(PERSON_CODE, None)
+        .collect()?;
+    let coded = |frame: LazyFrame| {
+        let join = JoinArgs {
+            maintain_order: MaintainOrderJoin::Left,
+            ..JoinArgs::new(JoinType::Left)
+        };
+        frame
+            .join(
+                persons.clone().lazy(),
+                [col(CONSORTIUM), col(PERSON)],
+                [col(CONSORTIUM), col(PERSON)],
+                join,
+            )
+            .drop(cols([PERSON]))
+    };
+    let tokens = coded(tokens.lazy()).collect()?;
+    let activities = collect_streaming(coded(read(
+        &["assessment", "service", "placement"],
+        &[
+            ROW,
+            EVENT_ID,
+            EVENT_TYPE,
+            "occurred_on",
+            "recorded_at",
+            "job_id",
+            "employer_key",
+            "hourly_wage",
+            "hours_per_week",
+            "competitive_integrated",
+        ],
+    )))?;
+    let separations = collect_streaming(coded(read(
+        &["separation"],
+        &[
+            EVENT_ID,
+            "occurred_on",
+            "recorded_at",
+            "job_id",
+            "separation_reason",
+        ],
+    )))?;
+    let wages = collect_streaming(coded(read(
+        &["wage"],
+        &[
+            "occurred_on",
+            "job_id",
+            "period_end",
+            "gross_wages",
+            "hours_worked",
+        ],
+    )))?;
+    Ok(Kept {
+        persons,
+        tokens,
+        activities,
+        separations,
+        wages,
+    })
+}
 
-/// Runs steps 1 to 5 over visible events.
+/// Runs steps 1 to 5 over visible events (lake rows numbered by [`ROW`]).
+///
+/// Steps 3 to 5 read the kept rows from the lake by kind, each with only the columns it
+/// needs, so no step holds every event with every column.
 pub(crate) fn derive(
     visible_events: LazyFrame,
     content: &[&str],
     as_of_days: i32,
 ) -> PolarsResult<Facts> {
-    // Polars does not share a scan between branches that push down different projections, so
-    // the rows are read once with the columns the steps need and then worked on in memory;
-    // every content column is read again only for ids that occur more than once.
-    let events = visible_events
-        .clone()
-        .select(main_columns())
-        .collect()?
-        .lazy();
-    let (deduped, duplicate_issues) = dedupe(events, visible_events, content)?;
-    let [deduped, duplicate_issues] = collect_together([deduped, duplicate_issues])?;
-    let (kept, correction_issues) = correct(deduped.lazy())?;
-    let [kept, correction_issues] =
-        collect_together([kept.select(key(&KEPT_COLUMNS)), correction_issues])?;
-    let early_issues = concat(
-        [duplicate_issues.lazy(), correction_issues.lazy()],
-        UnionArgs::default(),
+    let resolution = resolve(visible_events.clone(), content)?;
+    let kept = read_kept(
+        visible_events.filter(
+            col(EVENT_TYPE).neq(lit("retraction")).and(
+                col(ROW)
+                    .is_in(lit(resolution.dropped).implode(false), false)
+                    .not(),
+            ),
+        ),
     )?;
-    let kept = kept.lazy();
-    let (episodes, episode_issues) = episodes(kept.clone())?;
+    let (episodes, episode_issues) = episodes(kept.tokens.lazy())?;
     let episodes = episodes.cache();
-    let (attributed, outside_issues) = attribute(kept.clone(), episodes.clone());
+    let (attributed, outside_issues) = attribute(kept.activities.lazy(), episodes.clone());
     let attributed = attributed.cache();
-    let (jobs, wages, job_issues) = jobs(kept, attributed.clone(), as_of_days)?;
+    let (jobs, wages, job_issues) = jobs(
+        kept.separations.lazy(),
+        kept.wages.lazy(),
+        attributed.clone(),
+        as_of_days,
+    )?;
+    let count = |predicate: Expr| predicate.cast(DataType::Int64).sum();
+    let activity = attributed
+        .filter(col(EVENT_TYPE).neq(lit("placement")))
+        .group_by(key(&[PERSON_CODE, EPISODE_NO]))
+        .agg([
+            col("occurred_on")
+                .filter(col(EVENT_TYPE).eq(lit("assessment")))
+                .min()
+                .alias("first_assessment_on"),
+            col("occurred_on").min().alias("_first_activity_on"),
+            count(col(EVENT_TYPE).eq(lit("assessment"))).alias("assessments"),
+            count(col(EVENT_TYPE).eq(lit("service"))).alias("services"),
+        ]);
     let issues = concat(
-        [early_issues, episode_issues, outside_issues, job_issues],
+        [
+            resolution.issues.lazy(),
+            episode_issues,
+            outside_issues,
+            job_issues,
+        ],
         UnionArgs::default(),
     )?;
+    // Collected here, so that the events are freed before the tables are grouped.
+    let [episodes, activity, jobs, wages, issues] =
+        collect_together([episodes, activity, jobs, wages, issues])?;
     Ok(Facts {
-        episodes,
-        attributed,
-        jobs: jobs.cache(),
-        wages: wages.cache(),
-        issues,
+        persons: kept.persons.lazy(),
+        episodes: episodes.lazy(),
+        activity: activity.lazy(),
+        jobs: jobs.lazy(),
+        wages: wages.lazy(),
+        issues: issues.lazy(),
     })
 }

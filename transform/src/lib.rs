@@ -129,7 +129,7 @@ pub fn compute(
         TransformError::Polars(PolarsError::ComputeError("as_of out of range".into()))
     })?;
     let content: Vec<&str> = content_columns().collect();
-    let visible = facts::visible(events, as_of_days);
+    let visible = facts::visible(events.with_row_index(facts::ROW, None), as_of_days);
     let mut facts = facts::derive(visible, &content, as_of_days).map_err(TransformError::Polars)?;
     let rejections = rejected.select([
         col(names::CONSORTIUM),
@@ -148,7 +148,11 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     let mut events = lake::scan(&files.events, &events_schema())?;
     let mut rejected = lake::scan(&files.rejected, &rejected_schema())?;
     if files.overlapping {
-        events = facts::one_per_position(events);
+        // Held in memory once: the later steps read the events several times.
+        events = facts::one_per_position(events)
+            .collect()
+            .map_err(TransformError::Polars)?
+            .lazy();
         rejected = facts::one_per_position(rejected);
     }
     let tables = compute(events, rejected, settings.as_of, &settings.config)?;

@@ -8,6 +8,8 @@ pub(crate) const CONSORTIUM: &str = "consortium_id";
 pub(crate) const AGENCY: &str = "agency_id";
 /// `person_key`.
 pub(crate) const PERSON: &str = "person_key";
+/// A person's number within one run (see `facts::Facts`).
+pub(crate) const PERSON_CODE: &str = "_person";
 /// `event_id`.
 pub(crate) const EVENT_ID: &str = "event_id";
 /// `event_type`.

@@ -9,7 +9,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::facts::Facts;
-use crate::names::{AGENCY, ALL, CONSORTIUM, EPISODE_NO, ISSUE, PERSON, days, key};
+use crate::names::{AGENCY, ALL, CONSORTIUM, EPISODE_NO, ISSUE, PERSON, PERSON_CODE, days, key};
 
 /// The seven tables, lazily, plus their sort keys.
 pub(crate) struct Tables {
@@ -43,43 +43,87 @@ fn month_label(name: &str) -> Expr {
     col(name).dt().to_string("%Y-%m")
 }
 
-fn with_all(frame: LazyFrame) -> LazyFrame {
+fn with_all(frame: LazyFrame) -> PolarsResult<LazyFrame> {
     let everyone = frame.clone().with_column(lit(ALL).alias(AGENCY));
-    concat([frame, everyone], UnionArgs::default()).unwrap_or_else(|_| LazyFrame::default())
+    concat([frame, everyone], UnionArgs::default())
 }
 
+/// Groups by `keys` (which include `agency_id`) once as the rows are and once with every
+/// agency taken as `ALL`. Unlike grouping [`with_all`]'s stacked rows, this never holds the
+/// input twice, which matters for inputs as long as the wage records.
+fn group_with_all(frame: LazyFrame, keys: &[&str], aggs: &[Expr]) -> PolarsResult<LazyFrame> {
+    let everyone = frame.clone().with_column(lit(ALL).alias(AGENCY));
+    let group = |frame: LazyFrame| frame.group_by(key(keys)).agg(aggs);
+    concat([group(frame), group(everyone)], UnionArgs::default())
+}
+
+/// Months as whole numbers (`year * 12 + month - 1`), so that rows group by an integer and
+/// only the groups get a label.
 fn month_index(name: &str) -> Expr {
     col(name).dt().year().cast(DataType::Int32) * lit(12)
         + col(name).dt().month().cast(DataType::Int32)
         - lit(1)
 }
 
+/// The `YYYY-MM` label of a [`month_index`].
+fn month_label_of(index: Expr) -> Expr {
+    let month = (index.clone() % lit(12) + lit(1)).cast(DataType::String);
+    concat_str(
+        [
+            index.clone().floor_div(lit(12)).cast(DataType::String),
+            lit("-"),
+            when((index % lit(12) + lit(1)).lt(lit(10)))
+                .then(concat_str([lit("0"), month.clone()], "", false))
+                .otherwise(month),
+        ],
+        "",
+        false,
+    )
+}
+
+/// Quarters as whole numbers (`year * 4 + quarter - 1`).
+fn quarter_index(name: &str) -> Expr {
+    month_index(name).floor_div(lit(3))
+}
+
+/// The `YYYYQn` label of a [`quarter_index`].
+fn quarter_label_of(index: Expr) -> Expr {
+    concat_str(
+        [
+            index.clone().floor_div(lit(4)).cast(DataType::String),
+            lit("Q"),
+            (index % lit(4) + lit(1)).cast(DataType::String),
+        ],
+        "",
+        false,
+    )
+}
+
 /// Builds the tables, all lazily.
 pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsResult<Tables> {
     let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
-    let episode = [CONSORTIUM, PERSON, EPISODE_NO];
+    let episode = [PERSON_CODE, EPISODE_NO];
+    // The person key back in place of the code, for the per-person tables.
+    let person_keys = |frame: LazyFrame| {
+        frame.join(
+            facts
+                .persons
+                .clone()
+                .select([col(PERSON_CODE), col(PERSON)]),
+            [col(PERSON_CODE)],
+            [col(PERSON_CODE)],
+            JoinArgs::new(JoinType::Left),
+        )
+    };
 
     // episodes
-    let activity = facts.attributed.group_by(key(&episode)).agg([
-        col("occurred_on")
-            .filter(col("event_type").eq(lit("assessment")))
-            .min()
-            .alias("first_assessment_on"),
-        col("occurred_on")
-            .filter(col("event_type").neq(lit("placement")))
-            .min()
-            .alias("_first_activity_on"),
-        count(col("event_type").eq(lit("assessment"))).alias("assessments"),
-        count(col("event_type").eq(lit("service"))).alias("services"),
-    ]);
     let job_starts = facts.jobs.clone().group_by(key(&episode)).agg([
         col("start_on").min().alias("first_placement_on"),
         len().cast(DataType::Int64).alias("placements"),
     ]);
-    let episodes = facts
-        .episodes
+    let episodes = person_keys(facts.episodes)
         .join(
-            activity,
+            facts.activity,
             key(&episode),
             key(&episode),
             JoinArgs::new(JoinType::Left),
@@ -130,9 +174,7 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         .cache();
 
     // placements
-    let placements = facts
-        .jobs
-        .clone()
+    let placements = person_keys(facts.jobs.clone())
         .select(key(&[
             CONSORTIUM,
             AGENCY,
@@ -161,9 +203,10 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
 
     // cohort_timeliness
     let eligible = |n: i32| (days("intake_on") + lit(n)).lt_eq(lit(as_of_days));
-    let cohort_timeliness = with_all(episodes.clone())
-        .group_by(key(&[CONSORTIUM, AGENCY, "cohort_month"]))
-        .agg([
+    let cohort_timeliness = group_with_all(
+        episodes.clone(),
+        &[CONSORTIUM, AGENCY, "cohort_month"],
+        &[
             len().cast(DataType::Int64).alias("intakes"),
             count(col("first_service_on").is_not_null()).alias("served"),
             median_of(col("days_to_service")).alias("median_days_to_service"),
@@ -185,42 +228,43 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             )
             .alias("assessed_not_placed"),
             count(col("exit_on").is_not_null()).alias("exited"),
-        ])
-        .with_columns([
-            (col("intakes") - col("served")).alias("still_waiting"),
-            rate(
-                "served_within_30d",
-                "eligible_30d",
-                "served_within_30d_rate",
-            ),
-            rate(
-                "placed_within_45d",
-                "eligible_45d",
-                "placed_within_45d_rate",
-            ),
-        ])
-        .select(key(&[
-            CONSORTIUM,
-            AGENCY,
-            "cohort_month",
-            "intakes",
-            "served",
-            "still_waiting",
-            "median_days_to_service",
-            "p90_days_to_service",
-            "eligible_30d",
+        ],
+    )?
+    .with_columns([
+        (col("intakes") - col("served")).alias("still_waiting"),
+        rate(
             "served_within_30d",
+            "eligible_30d",
             "served_within_30d_rate",
-            "placed",
-            "median_days_to_placement",
-            "p90_days_to_placement",
-            "eligible_45d",
+        ),
+        rate(
             "placed_within_45d",
+            "eligible_45d",
             "placed_within_45d_rate",
-            "assessed",
-            "assessed_not_placed",
-            "exited",
-        ]));
+        ),
+    ])
+    .select(key(&[
+        CONSORTIUM,
+        AGENCY,
+        "cohort_month",
+        "intakes",
+        "served",
+        "still_waiting",
+        "median_days_to_service",
+        "p90_days_to_service",
+        "eligible_30d",
+        "served_within_30d",
+        "served_within_30d_rate",
+        "placed",
+        "median_days_to_placement",
+        "p90_days_to_placement",
+        "eligible_45d",
+        "placed_within_45d",
+        "placed_within_45d_rate",
+        "assessed",
+        "assessed_not_placed",
+        "exited",
+    ]));
 
     // first_job_retention
     let mut retention_aggs = vec![len().cast(DataType::Int64).alias("first_jobs")];
@@ -235,56 +279,53 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         count(col("next_start_on").is_not_null()).alias("moved_to_subsequent"),
         median_of(days("next_start_on") - days("end_on")).alias("median_days_to_next_job"),
     ]);
-    let first_job_retention = with_all(placements.clone().filter(col("job_seq").eq(lit(1i64))))
-        .with_column(month_label("start_on").alias("start_month"))
-        .group_by(key(&[CONSORTIUM, AGENCY, "start_month"]))
-        .agg(retention_aggs)
-        .with_columns([
-            rate("retained_30d", "eligible_30d", "retention_30d_rate"),
-            rate("retained_90d", "eligible_90d", "retention_90d_rate"),
-            rate("retained_180d", "eligible_180d", "retention_180d_rate"),
-        ])
-        .select(key(&[
-            CONSORTIUM,
-            AGENCY,
-            "start_month",
-            "first_jobs",
-            "eligible_30d",
-            "retained_30d",
-            "retention_30d_rate",
-            "eligible_90d",
-            "retained_90d",
-            "retention_90d_rate",
-            "eligible_180d",
-            "retained_180d",
-            "retention_180d_rate",
-            "separated",
-            "moved_to_subsequent",
-            "median_days_to_next_job",
-        ]));
+    let first_jobs = placements
+        .clone()
+        .filter(col("job_seq").eq(lit(1i64)))
+        .with_column(month_label("start_on").alias("start_month"));
+    let first_job_retention = group_with_all(
+        first_jobs,
+        &[CONSORTIUM, AGENCY, "start_month"],
+        &retention_aggs,
+    )?
+    .with_columns([
+        rate("retained_30d", "eligible_30d", "retention_30d_rate"),
+        rate("retained_90d", "eligible_90d", "retention_90d_rate"),
+        rate("retained_180d", "eligible_180d", "retention_180d_rate"),
+    ])
+    .select(key(&[
+        CONSORTIUM,
+        AGENCY,
+        "start_month",
+        "first_jobs",
+        "eligible_30d",
+        "retained_30d",
+        "retention_30d_rate",
+        "eligible_90d",
+        "retained_90d",
+        "retention_90d_rate",
+        "eligible_180d",
+        "retained_180d",
+        "retention_180d_rate",
+        "separated",
+        "moved_to_subsequent",
+        "median_days_to_next_job",
+    ]));
 
     let turnover = turnover(placements.clone(), as_of)?;
 
     // employment_outcomes
     let floor = config.wage_floor_expr(col(CONSORTIUM));
-    let quarter_label = |name: &str| {
-        concat_str(
-            [
-                col(name).dt().year().cast(DataType::String),
-                lit("Q"),
-                col(name).dt().quarter().cast(DataType::String),
-            ],
-            "",
-            false,
-        )
-    };
-    let outcome_keys = [CONSORTIUM, AGENCY, "quarter"];
-    let job_measures = with_all(placements.clone())
-        .with_column(quarter_label("start_on").alias("quarter"))
-        .group_by(key(&outcome_keys))
-        .agg([
+    let outcome_keys = [CONSORTIUM, AGENCY, "_quarter"];
+    let job_measures = group_with_all(
+        facts
+            .jobs
+            .clone()
+            .with_column(quarter_index("start_on").alias("_quarter")),
+        &outcome_keys,
+        &[
             len().cast(DataType::Int64).alias("placements"),
-            col(PERSON)
+            col(PERSON_CODE)
                 .n_unique()
                 .cast(DataType::Int64)
                 .alias("persons_placed"),
@@ -299,18 +340,23 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
                 .alias("median_weekly_earnings"),
             count(col("hourly_wage").gt_eq(floor.clone())).alias("at_or_above_wage_floor"),
             count(col("competitive_integrated")).alias("competitive_integrated"),
-        ]);
-    let wage_measures = with_all(facts.wages.clone())
-        .with_column(quarter_label("occurred_on").alias("quarter"))
-        .group_by(key(&outcome_keys))
-        .agg([
+        ],
+    )?;
+    let wage_measures = group_with_all(
+        facts
+            .wages
+            .clone()
+            .with_column(quarter_index("occurred_on").alias("_quarter")),
+        &outcome_keys,
+        &[
             col("gross_wages").sum().alias("wages_reported"),
             col("hours_worked").sum().alias("hours_reported"),
-            col(PERSON)
+            col(PERSON_CODE)
                 .n_unique()
                 .cast(DataType::Int64)
                 .alias("persons_with_wages"),
-        ]);
+        ],
+    )?;
     let employment_outcomes = job_measures
         .join(
             wage_measures,
@@ -328,6 +374,7 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             col("hours_reported").fill_null(lit(0.0)),
             col("persons_with_wages").fill_null(lit(0i64)),
             floor.alias("wage_floor"),
+            quarter_label_of(col("_quarter")).alias("quarter"),
         ])
         .select(key(&[
             CONSORTIUM,
@@ -350,22 +397,36 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
 
     // wages_monthly: an extra table (not in INDICATORS.md) so that reports can total wages
     // for any month or quarter without reading every wage record.
-    let wages_monthly = with_all(facts.wages)
-        .with_column(month_label("occurred_on").alias("month"))
-        .group_by(key(&[CONSORTIUM, AGENCY, "month"]))
-        .agg([
+    let wages_monthly = group_with_all(
+        facts
+            .wages
+            .with_column(month_index("occurred_on").alias("_month")),
+        &[CONSORTIUM, AGENCY, "_month"],
+        &[
             col("gross_wages").sum().alias("wages_reported"),
             col("hours_worked").sum().alias("hours_reported"),
             len().cast(DataType::Int64).alias("wage_records"),
-            col(PERSON)
+            col(PERSON_CODE)
                 .n_unique()
                 .cast(DataType::Int64)
                 .alias("persons_with_wages"),
-        ]);
+        ],
+    )?
+    .select([
+        col(CONSORTIUM),
+        col(AGENCY),
+        month_label_of(col("_month")).alias("month"),
+        col("wages_reported"),
+        col("hours_reported"),
+        col("wage_records"),
+        col("persons_with_wages"),
+    ]);
 
-    let data_quality = with_all(facts.issues)
-        .group_by(key(&[CONSORTIUM, AGENCY, ISSUE]))
-        .agg([len().cast(DataType::Int64).alias("events")]);
+    let data_quality = group_with_all(
+        facts.issues,
+        &[CONSORTIUM, AGENCY, ISSUE],
+        &[len().cast(DataType::Int64).alias("events")],
+    )?;
 
     Ok(Tables {
         tables: vec![
@@ -411,7 +472,7 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
     let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
     let as_of_index = as_of.year() * 12 + as_of.month0() as i32;
     let group = [CONSORTIUM, AGENCY];
-    let jobs = with_all(placements).cache();
+    let jobs = with_all(placements)?.cache();
 
     let month = "_month";
     // The grid: per group, month indexes (year * 12 + month - 1) from its first job start
@@ -419,7 +480,6 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
     let partial = as_of
         .succ_opt()
         .is_some_and(|next| next.month() == as_of.month());
-    let padded_month = (col(month) % lit(12) + lit(1)).cast(DataType::String);
     let grid = jobs
         .clone()
         .group_by(key(&group))
@@ -435,18 +495,7 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
             },
         )
         .with_columns([
-            concat_str(
-                [
-                    col(month).floor_div(lit(12)).cast(DataType::String),
-                    lit("-"),
-                    when((col(month) % lit(12) + lit(1)).lt(lit(10)))
-                        .then(concat_str([lit("0"), padded_month.clone()], "", false))
-                        .otherwise(padded_month),
-                ],
-                "",
-                false,
-            )
-            .alias("month"),
+            month_label_of(col(month)).alias("month"),
             col(month)
                 .eq(lit(as_of_index))
                 .and(lit(partial))
