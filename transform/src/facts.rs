@@ -88,18 +88,9 @@ fn rank_within(frame: LazyFrame, group: &[&str], by: Vec<Expr>, name: &str) -> L
 
 /// One row per source position (`docs/LAKE.md`): a guard against overlapping lake files.
 pub(crate) fn one_per_position(rows: LazyFrame) -> LazyFrame {
-    rows.unique_stable(
-        Some(cols([
-            CONSORTIUM,
-            "source_kind",
-            "topic",
-            "partition",
-            "offset",
-            "file_name",
-            "line",
-        ])),
-        UniqueKeepStrategy::First,
-    )
+    let mut position = vec![CONSORTIUM];
+    position.extend(POSITION);
+    rows.unique_stable(Some(cols(position)), UniqueKeepStrategy::First)
 }
 
 /// Keeps rows visible at `as_of`: recorded on or before D (in UTC) and occurred on or before D.
@@ -121,7 +112,8 @@ pub(crate) fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
 /// an event, which dedupe and corrections use to name the rows they drop.
 pub(crate) const ROW: &str = "_row";
 
-/// Fixed seeds for the id hash, so that runs agree with each other.
+/// Seeds of the id hash. Any would do: the hash only nominates candidate duplicates, which
+/// dedupe then compares by id.
 const HASH_SEEDS: [u64; 4] = [0x6f75_7463, 0x6f6d_6573, 0x6465_6475, 0x7065_2121];
 
 /// The source position columns: dedupe's last tie-break.
@@ -480,28 +472,33 @@ fn attribute(activities: LazyFrame, episodes: LazyFrame) -> (LazyFrame, LazyFram
     (joined.filter(col(EPISODE_NO).is_not_null()), outside)
 }
 
-/// Step 5, jobs: first placement per job key; separations and wages attached by key.
-fn jobs(
-    separations: LazyFrame,
-    wages: LazyFrame,
-    attributed: LazyFrame,
-    as_of_days: i32,
-) -> PolarsResult<(LazyFrame, LazyFrame, LazyFrame)> {
+/// Each job's key, start and agency: `PERSON_CODE, job_id, start_on, _job_agency`.
+fn job_starts(jobs: LazyFrame) -> LazyFrame {
+    jobs.select([
+        col(PERSON_CODE),
+        col("job_id"),
+        col("start_on"),
+        col(AGENCY).alias("_job_agency"),
+    ])
+}
+
+/// Placements with `_nth` numbering each job key's placements from 0 in the spec's order.
+fn ranked_placements(attributed: LazyFrame) -> LazyFrame {
     let job_key = [PERSON_CODE, "job_id"];
     let mut order = key(&job_key);
     order.extend([col("occurred_on")]);
     order.extend(tie_break());
-    let placements = rank_within(
+    rank_within(
         attributed.filter(col(EVENT_TYPE).eq(lit("placement"))),
         &job_key,
         order,
         "_nth",
-    );
-    let duplicate_placements = issue_rows(
-        placements.clone().filter(col("_nth").gt(lit(0))),
-        "duplicate_placement",
-    );
-    let jobs = placements.filter(col("_nth").eq(lit(0))).select([
+    )
+}
+
+/// The columns of the kept placements that make jobs.
+fn first_placements(ranked: LazyFrame) -> LazyFrame {
+    ranked.filter(col("_nth").eq(lit(0))).select([
         col(CONSORTIUM),
         col(AGENCY),
         col(PERSON_CODE),
@@ -514,13 +511,67 @@ fn jobs(
         col("hourly_wage"),
         col("hours_per_week"),
         col("competitive_integrated"),
-    ]);
-    let starts = jobs.clone().select([
-        col(PERSON_CODE),
-        col("job_id"),
-        col("start_on"),
-        col(AGENCY).alias("_job_agency"),
-    ]);
+    ])
+}
+
+/// `WAGE_STATUS` of a wage record attached to its job.
+const ATTACHED: i32 = 0;
+/// `WAGE_STATUS` of a wage record with no such job.
+const UNKNOWN_JOB: i32 = 1;
+/// `WAGE_STATUS` of a wage record whose `period_end` is before the job's start.
+const BEFORE_START: i32 = 2;
+/// Column of [`attach_wages`]: which of the above a record is.
+const WAGE_STATUS: &str = "_wage_status";
+
+/// Attaches the wage records (`wages`, a lake scan) to their jobs while streaming them, so
+/// that the longest kind of event is held once, in its final form. `agency_id` becomes the
+/// job's for attached records (the tables count wages under the job's agency) and stays
+/// the record's own otherwise (its data-quality item).
+fn attach_wages(wages: LazyFrame, starts: DataFrame) -> PolarsResult<DataFrame> {
+    let job_key = [PERSON_CODE, "job_id"];
+    let in_order = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    let status = when(col("start_on").is_null())
+        .then(lit(UNKNOWN_JOB))
+        .when(col("period_end").lt(col("start_on")))
+        .then(lit(BEFORE_START))
+        .otherwise(lit(ATTACHED));
+    collect_streaming(
+        wages
+            .join(starts.lazy(), key(&job_key), key(&job_key), in_order)
+            .select([
+                col(CONSORTIUM),
+                when(status.clone().eq(lit(ATTACHED)))
+                    .then(col("_job_agency"))
+                    .otherwise(col(AGENCY))
+                    .alias(AGENCY),
+                col(PERSON_CODE),
+                col("job_id"),
+                col("occurred_on"),
+                col("gross_wages"),
+                col("hours_worked"),
+                status.alias(WAGE_STATUS),
+            ]),
+    )
+}
+
+/// Step 5, jobs: first placement per job key; separations and wages attached by key.
+fn jobs(
+    separations: LazyFrame,
+    attached_wages: LazyFrame,
+    attributed: LazyFrame,
+    as_of_days: i32,
+) -> PolarsResult<(LazyFrame, LazyFrame, LazyFrame)> {
+    let job_key = [PERSON_CODE, "job_id"];
+    let placements = ranked_placements(attributed);
+    let duplicate_placements = issue_rows(
+        placements.clone().filter(col("_nth").gt(lit(0))),
+        "duplicate_placement",
+    );
+    let jobs = first_placements(placements);
+    let starts = job_starts(jobs.clone());
 
     // Separations: unknown job, before start, then the first counts.
     let separations = separations.join(
@@ -565,40 +616,25 @@ fn jobs(
         col("separation_reason"),
     ]);
 
-    // Wages: unknown job, before start, else attached.
-    let wages = wages.join(
-        starts,
-        key(&job_key),
-        key(&job_key),
-        JoinArgs::new(JoinType::Left),
-    );
+    // Wages, attached by `attach_wages`.
+    let status = |code: i32| col(WAGE_STATUS).eq(lit(code));
     let unknown_wages = issue_rows(
-        wages.clone().filter(col("start_on").is_null()),
+        attached_wages.clone().filter(status(UNKNOWN_JOB)),
         "unknown_job",
     );
     let early_wages = issue_rows(
-        wages.clone().filter(
-            col("start_on")
-                .is_not_null()
-                .and(col("period_end").lt(col("start_on"))),
-        ),
+        attached_wages.clone().filter(status(BEFORE_START)),
         "wage_before_start",
     );
-    let wages = wages
-        .filter(
-            col("start_on")
-                .is_not_null()
-                .and(col("period_end").gt_eq(col("start_on"))),
-        )
-        .select([
-            col(CONSORTIUM),
-            col("_job_agency").alias(AGENCY),
-            col(PERSON_CODE),
-            col("job_id"),
-            col("occurred_on"),
-            col("gross_wages"),
-            col("hours_worked"),
-        ]);
+    let wages = attached_wages.filter(status(ATTACHED)).select([
+        col(CONSORTIUM),
+        col(AGENCY),
+        col(PERSON_CODE),
+        col("job_id"),
+        col("occurred_on"),
+        col("gross_wages"),
+        col("hours_worked"),
+    ]);
     let totals = wages.clone().group_by(key(&job_key)).agg([
         col("gross_wages").sum().alias("wages_total"),
         col("hours_worked").sum().alias("hours_total"),
@@ -707,7 +743,8 @@ struct Kept {
     tokens: DataFrame,
     activities: DataFrame,
     separations: DataFrame,
-    wages: DataFrame,
+    /// The wage records' lake scan, read by `attach_wages` once the jobs are known.
+    wages: LazyFrame,
 }
 
 /// Reads the kept events (`kept` is a lake scan) by kind. The person codes come from the
@@ -777,7 +814,7 @@ fn read_kept(kept: LazyFrame) -> PolarsResult<Kept> {
             "separation_reason",
         ],
     )))?;
-    let wages = collect_streaming(coded(read(
+    let wages = coded(read(
         &["wage"],
         &[
             "occurred_on",
@@ -786,7 +823,7 @@ fn read_kept(kept: LazyFrame) -> PolarsResult<Kept> {
             "gross_wages",
             "hours_worked",
         ],
-    )))?;
+    ));
     Ok(Kept {
         persons,
         tokens,
@@ -818,10 +855,17 @@ pub(crate) fn derive(
     let (episodes, episode_issues) = episodes(kept.tokens.lazy())?;
     let episodes = episodes.cache();
     let (attributed, outside_issues) = attribute(kept.activities.lazy(), episodes.clone());
-    let attributed = attributed.cache();
+    let [episodes, attributed, episode_issues, outside_issues] =
+        collect_together([episodes, attributed, episode_issues, outside_issues])?;
+    let starts = job_starts(first_placements(ranked_placements(
+        attributed.clone().lazy(),
+    )))
+    .collect()?;
+    let attached_wages = attach_wages(kept.wages, starts)?;
+    let attributed = attributed.lazy();
     let (jobs, wages, job_issues) = jobs(
         kept.separations.lazy(),
-        kept.wages.lazy(),
+        attached_wages.lazy(),
         attributed.clone(),
         as_of_days,
     )?;
@@ -841,15 +885,14 @@ pub(crate) fn derive(
     let issues = concat(
         [
             resolution.issues.lazy(),
-            episode_issues,
-            outside_issues,
+            episode_issues.lazy(),
+            outside_issues.lazy(),
             job_issues,
         ],
         UnionArgs::default(),
     )?;
     // Collected here, so that the events are freed before the tables are grouped.
-    let [episodes, activity, jobs, wages, issues] =
-        collect_together([episodes, activity, jobs, wages, issues])?;
+    let [activity, jobs, wages, issues] = collect_together([activity, jobs, wages, issues])?;
     Ok(Facts {
         persons: kept.persons.lazy(),
         episodes: episodes.lazy(),

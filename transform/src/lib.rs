@@ -174,23 +174,17 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
         ),
         (meta::LAKE_WATERMARK.to_owned(), files.watermark_json()),
     ];
-    // One execution for all tables, so that the facts they share are computed once.
-    let plans = tables
-        .iter()
-        .map(|(_, frame, keys)| {
-            frame
-                .clone()
-                .sort(
-                    keys.clone(),
-                    SortMultipleOptions::default().with_maintain_order(true),
-                )
-                .logical_plan
-        })
-        .collect();
-    let frames = LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())
-        .map_err(TransformError::Polars)?;
+    // One table at a time: the facts they share are already computed, and grouping the
+    // wage records for several tables at once would hold each grouping's state together.
     let mut written = Vec::new();
-    for ((name, _, _), mut table) in tables.into_iter().zip(frames) {
+    for (name, frame, keys) in tables {
+        let mut table = frame
+            .sort(
+                keys,
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .collect()
+            .map_err(TransformError::Polars)?;
         let path = folder.join(format!("{name}.parquet"));
         write_table(&mut table, &path, metadata.clone())?;
         written.push(WrittenTable {
