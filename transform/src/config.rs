@@ -3,6 +3,8 @@
 //! ```toml
 //! # Hourly wage floor for `at_or_above_wage_floor`, for consortia not listed below.
 //! wage_floor = 7.25
+//! # Visible events per pass of the per-person steps; fewer use less memory.
+//! events_per_part = 12000000
 //!
 //! [consortia.north-shore]
 //! wage_floor = 15.00
@@ -16,6 +18,9 @@ use serde::Deserialize;
 /// The federal minimum wage, the floor unless a consortium sets its own.
 pub const DEFAULT_WAGE_FLOOR: f64 = 7.25;
 
+/// Visible events per pass of the per-person steps by default: about 3 GiB at the peak.
+pub const DEFAULT_EVENTS_PER_PART: u64 = 12_000_000;
+
 /// Transform settings read from a file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +31,11 @@ pub struct Config {
     /// Per-consortium settings, keyed by consortium id.
     #[serde(default)]
     pub consortia: BTreeMap<String, ConsortiumConfig>,
+    /// A lake with more visible events than this is processed in parts of about this many
+    /// events, split by person, one part after the other (the tables are the same up to the
+    /// last binary digit of float sums). Lower it on a machine with less memory.
+    #[serde(default = "default_events_per_part")]
+    pub events_per_part: u64,
 }
 
 /// Settings of one consortium.
@@ -40,11 +50,16 @@ fn default_wage_floor() -> f64 {
     DEFAULT_WAGE_FLOOR
 }
 
+fn default_events_per_part() -> u64 {
+    DEFAULT_EVENTS_PER_PART
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             wage_floor: DEFAULT_WAGE_FLOOR,
             consortia: BTreeMap::new(),
+            events_per_part: DEFAULT_EVENTS_PER_PART,
         }
     }
 }
@@ -63,6 +78,9 @@ pub enum ConfigError {
         /// The value given.
         value: f64,
     },
+    /// `events_per_part` of 0.
+    #[error("events_per_part must be at least 1")]
+    EventsPerPart,
 }
 
 impl Config {
@@ -79,6 +97,9 @@ impl Config {
             if !value.is_finite() || value < 0.0 {
                 return Err(ConfigError::WageFloor { scope, value });
             }
+        }
+        if config.events_per_part == 0 {
+            return Err(ConfigError::EventsPerPart);
         }
         Ok(config)
     }
@@ -113,6 +134,13 @@ mod tests {
         assert_eq!(config.wage_floor("south-bay"), 7.25);
         assert!(Config::from_toml("wage_flor = 1").is_err());
         assert!(Config::from_toml("wage_floor = -1.0").is_err());
+        assert!(Config::from_toml("events_per_part = 0").is_err());
+        assert_eq!(
+            Config::from_toml("events_per_part = 5")
+                .unwrap()
+                .events_per_part,
+            5
+        );
         assert_eq!(Config::from_toml("").unwrap(), Config::default());
     }
 }

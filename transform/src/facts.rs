@@ -747,10 +747,11 @@ struct Kept {
     wages: LazyFrame,
 }
 
-/// Reads the kept events (`kept` is a lake scan) by kind. The person codes come from the
+/// Reads the kept events (`kept` is a lake scan) by kind, numbering people from
+/// `first_code`. The person codes come from the
 /// intakes and exits, since only people with an intake have episodes: everyone else's
 /// events are ignored (`outside_episode`, `unknown_job`) whatever their key.
-fn read_kept(kept: LazyFrame) -> PolarsResult<Kept> {
+fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
     let read = |types: &[&str], columns: &[&str]| {
         let mut columns = key(columns);
         columns.extend([col(CONSORTIUM), col(AGENCY), col(PERSON)]);
@@ -772,7 +773,7 @@ fn read_kept(kept: LazyFrame) -> PolarsResult<Kept> {
         .select([col(CONSORTIUM), col(PERSON)])
         .unique(None, UniqueKeepStrategy::Any)
         .sort([CONSORTIUM, PERSON], SortMultipleOptions::default())
-        .with_row_index(PERSON_CODE, None)
+        .with_row_index(PERSON_CODE, Some(first_code))
         .collect()?;
     let coded = |frame: LazyFrame| {
         let join = JoinArgs {
@@ -835,23 +836,74 @@ fn read_kept(kept: LazyFrame) -> PolarsResult<Kept> {
 
 /// Runs steps 1 to 5 over visible events (lake rows numbered by [`ROW`]).
 ///
-/// Steps 3 to 5 read the kept rows from the lake by kind, each with only the columns it
-/// needs, so no step holds every event with every column.
+/// Steps 1 and 2 look at the whole lake (a correction may name anyone's event); steps 3 to 5
+/// read the kept rows from the lake by kind, each with only the columns it needs. They stay
+/// within one person, so a lake of more than `events_per_part` visible events is split by a
+/// hash of the person key into parts done one after the other, to bound memory.
 pub(crate) fn derive(
     visible_events: LazyFrame,
     content: &[&str],
     as_of_days: i32,
+    events_per_part: u64,
 ) -> PolarsResult<Facts> {
+    let events = visible_events
+        .clone()
+        .select([len().cast(DataType::UInt64).alias("_events")])
+        .collect()?
+        .column("_events")?
+        .u64()?
+        .get(0)
+        .unwrap_or(0);
+    let parts = events.div_ceil(events_per_part.max(1)).max(1);
     let resolution = resolve(visible_events.clone(), content)?;
-    let kept = read_kept(
-        visible_events.filter(
-            col(EVENT_TYPE).neq(lit("retraction")).and(
-                col(ROW)
-                    .is_in(lit(resolution.dropped).implode(false), false)
-                    .not(),
-            ),
+    let kept = visible_events.filter(
+        col(EVENT_TYPE).neq(lit("retraction")).and(
+            col(ROW)
+                .is_in(lit(resolution.dropped).implode(false), false)
+                .not(),
         ),
-    )?;
+    );
+    let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
+    let mut facts = Vec::new();
+    let mut people: IdxSize = 0;
+    for part in 0..parts {
+        let rows = if parts == 1 {
+            kept.clone()
+        } else {
+            kept.clone()
+                .filter((col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(parts)).eq(lit(part)))
+        };
+        let part_facts = person_facts(read_kept(rows, people)?, as_of_days)?;
+        people += IdxSize::try_from(part_facts[0].height()).map_err(|_| {
+            PolarsError::ComputeError("more people than row numbers can count".into())
+        })?;
+        facts.push(part_facts);
+    }
+    let stacked = |field: usize| -> PolarsResult<LazyFrame> {
+        concat(
+            facts
+                .iter()
+                .map(|part| part[field].clone().lazy())
+                .collect::<Vec<_>>(),
+            UnionArgs::default(),
+        )
+    };
+    Ok(Facts {
+        persons: stacked(0)?,
+        episodes: stacked(1)?,
+        activity: stacked(2)?,
+        jobs: stacked(3)?,
+        wages: stacked(4)?,
+        issues: concat(
+            [resolution.issues.lazy(), stacked(5)?],
+            UnionArgs::default(),
+        )?,
+    })
+}
+
+/// Steps 3 to 5 for the people of `kept`: their persons, episodes, activity, jobs, wages and
+/// issues, in the order of [`Facts`]' fields.
+fn person_facts(kept: Kept, as_of_days: i32) -> PolarsResult<[DataFrame; 6]> {
     let (episodes, episode_issues) = episodes(kept.tokens.lazy())?;
     let episodes = episodes.cache();
     let (attributed, outside_issues) = attribute(kept.activities.lazy(), episodes.clone());
@@ -883,22 +935,10 @@ pub(crate) fn derive(
             count(col(EVENT_TYPE).eq(lit("service"))).alias("services"),
         ]);
     let issues = concat(
-        [
-            resolution.issues.lazy(),
-            episode_issues.lazy(),
-            outside_issues.lazy(),
-            job_issues,
-        ],
+        [episode_issues.lazy(), outside_issues.lazy(), job_issues],
         UnionArgs::default(),
     )?;
-    // Collected here, so that the events are freed before the tables are grouped.
+    // Collected here, so that the events are freed before the next part and the tables.
     let [activity, jobs, wages, issues] = collect_together([activity, jobs, wages, issues])?;
-    Ok(Facts {
-        persons: kept.persons.lazy(),
-        episodes: episodes.lazy(),
-        activity: activity.lazy(),
-        jobs: jobs.lazy(),
-        wages: wages.lazy(),
-        issues: issues.lazy(),
-    })
+    Ok([kept.persons, episodes, activity, jobs, wages, issues])
 }

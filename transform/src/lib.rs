@@ -37,7 +37,9 @@ use chrono::NaiveDate;
 use outcomes_schemas::lake::{content_columns, events_schema, rejected_schema};
 use polars::prelude::*;
 
-pub use config::{Config, ConfigError, ConsortiumConfig, DEFAULT_WAGE_FLOOR};
+pub use config::{
+    Config, ConfigError, ConsortiumConfig, DEFAULT_EVENTS_PER_PART, DEFAULT_WAGE_FLOOR,
+};
 pub use error::TransformError;
 pub use lake::LakeFiles;
 
@@ -130,7 +132,8 @@ pub fn compute(
     })?;
     let content: Vec<&str> = content_columns().collect();
     let visible = facts::visible(events.with_row_index(facts::ROW, None), as_of_days);
-    let mut facts = facts::derive(visible, &content, as_of_days).map_err(TransformError::Polars)?;
+    let mut facts = facts::derive(visible, &content, as_of_days, config.events_per_part)
+        .map_err(TransformError::Polars)?;
     let rejections = rejected.select([
         col(names::CONSORTIUM),
         col(names::AGENCY),
