@@ -4,7 +4,7 @@
 //! # Hourly wage floor for `at_or_above_wage_floor`, for consortia not listed below.
 //! wage_floor = 7.25
 //! # Visible events per pass of the per-person steps; fewer use less memory.
-//! events_per_part = 12000000
+//! events_per_part = 20000000
 //!
 //! [consortia.north-shore]
 //! wage_floor = 15.00
@@ -18,8 +18,8 @@ use serde::Deserialize;
 /// The federal minimum wage, the floor unless a consortium sets its own.
 pub const DEFAULT_WAGE_FLOOR: f64 = 7.25;
 
-/// Visible events per pass of the per-person steps by default: about 3 GiB at the peak.
-pub const DEFAULT_EVENTS_PER_PART: u64 = 12_000_000;
+/// Visible events per pass of the per-person steps by default: about 5 GiB at the peak.
+pub const DEFAULT_EVENTS_PER_PART: u64 = 20_000_000;
 
 /// Transform settings read from a file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

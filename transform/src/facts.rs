@@ -160,9 +160,8 @@ pub(crate) fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<Reso
     let copies = visible
         .clone()
         .filter(id_hash().is_in(among(&repeated_hashes, "_hash")?, false))
-        .select(columns)
-        .collect()?;
-    let (discarded, duplicate_issues) = dedupe(copies.lazy(), content)?;
+        .select(columns);
+    let (discarded, duplicate_issues) = dedupe(collect_compact(copies)?.lazy(), content)?;
     let [discarded, duplicate_issues] = collect_together([discarded, duplicate_issues])?;
 
     let links = visible
@@ -186,8 +185,8 @@ pub(crate) fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<Reso
             [col(ROW)],
             [col(ROW)],
             JoinArgs::new(JoinType::Anti),
-        )
-        .collect()?;
+        );
+    let links = collect_compact(links)?;
     let named = concat(
         [
             links
@@ -213,7 +212,7 @@ pub(crate) fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<Reso
             [col(ROW)],
             JoinArgs::new(JoinType::Anti),
         );
-    let (removed, correction_issues) = correct(links.lazy(), targets.collect()?.lazy())?;
+    let (removed, correction_issues) = correct(links.lazy(), collect_compact(targets)?.lazy())?;
     let [removed, correction_issues] = collect_together([removed, correction_issues])?;
     let mut dropped = discarded.column(ROW)?.as_materialized_series().clone();
     dropped.append(removed.column(ROW)?.as_materialized_series())?;
@@ -538,7 +537,7 @@ fn attach_wages(wages: LazyFrame, starts: DataFrame) -> PolarsResult<DataFrame> 
         .when(col("period_end").lt(col("start_on")))
         .then(lit(BEFORE_START))
         .otherwise(lit(ATTACHED));
-    collect_streaming(
+    collect_compact(
         wages
             .join(starts.lazy(), key(&job_key), key(&job_key), in_order)
             .select([
@@ -726,6 +725,12 @@ fn collect_streaming(frame: LazyFrame) -> PolarsResult<DataFrame> {
     .ok_or_else(|| PolarsError::ComputeError("collect_all returned no frame".into()))
 }
 
+/// Collects a read of some of the lake's rows with the streaming engine and copies its text
+/// out of the read buffers (see [`compact_strings`]).
+fn collect_compact(frame: LazyFrame) -> PolarsResult<DataFrame> {
+    compact_strings(collect_streaming(frame)?)
+}
+
 /// Collects several plans in one execution.
 fn collect_together<const N: usize>(frames: [LazyFrame; N]) -> PolarsResult<[DataFrame; N]> {
     let plans = frames.into_iter().map(|frame| frame.logical_plan).collect();
@@ -757,7 +762,7 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
         columns.extend([col(CONSORTIUM), col(AGENCY), col(PERSON)]);
         kept.clone().filter(one_of(types)).select(columns)
     };
-    let tokens = collect_streaming(read(
+    let tokens = collect_compact(read(
         &["intake", "exit"],
         &[
             EVENT_ID,
@@ -790,7 +795,7 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
             .drop(cols([PERSON]))
     };
     let tokens = coded(tokens.lazy()).collect()?;
-    let activities = collect_streaming(coded(read(
+    let activities = collect_compact(coded(read(
         &["assessment", "service", "placement"],
         &[
             ROW,
@@ -805,7 +810,7 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
             "competitive_integrated",
         ],
     )))?;
-    let separations = collect_streaming(coded(read(
+    let separations = collect_compact(coded(read(
         &["separation"],
         &[
             EVENT_ID,
@@ -940,22 +945,15 @@ fn person_facts(kept: Kept, as_of_days: i32) -> PolarsResult<[DataFrame; 6]> {
     )?;
     // Collected here, so that the events are freed before the next part and the tables.
     let [activity, jobs, wages, issues] = collect_together([activity, jobs, wages, issues])?;
-    Ok([
-        compact_strings(kept.persons)?,
-        compact_strings(episodes)?,
-        compact_strings(activity)?,
-        compact_strings(jobs)?,
-        compact_strings(wages)?,
-        compact_strings(issues)?,
-    ])
+    Ok([kept.persons, episodes, activity, jobs, wages, issues])
 }
 
 /// Copies the text of a frame's string columns into buffers of their own.
 ///
 /// A string column read from the lake and then filtered still points into the buffers of
-/// every row it was read with (Arrow string views share them). A part's results are kept
-/// while the next part is read, and without this each kept part would hold on to whole
-/// columns of the lake: 700 MB a part at 10M events, which is what ran 100M out of memory.
+/// every row it was read with (Arrow string views share them), so the few intakes of a
+/// part would hold on to the person keys and ids of every event read. Without this, each
+/// part kept 700 MB at 10M events, and 100M events ran out of memory.
 fn compact_strings(frame: DataFrame) -> PolarsResult<DataFrame> {
     let height = frame.height();
     let columns = frame
