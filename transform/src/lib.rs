@@ -4,8 +4,8 @@
 //! keeps the events visible at `as_of`, derives facts (section 1: dedupe, corrections,
 //! episodes, attribution, jobs) and writes the seven tables of section 2 as Parquet under
 //! `OUT/tables/`, each sorted by its key and carrying provenance metadata (`as_of`,
-//! definitions version, program version, lake watermark). Everything is Polars lazy frames,
-//! executed together so that the facts the tables share are computed once.
+//! definitions version, program version, lake watermark). Everything is Polars lazy frames;
+//! the facts are collected once, then each table in turn.
 //!
 //! ```no_run
 //! use chrono::NaiveDate;

@@ -1,8 +1,8 @@
 //! INDICATORS.md section 2: the seven tables, from the facts.
 //!
-//! Grouped tables get their consortium-wide `ALL` rows by stacking the input twice, once as it
-//! is and once with `agency_id = "ALL"`, and grouping once: every measure of an `ALL` row is
-//! then computed over the whole consortium, never summed from agency rates.
+//! Grouped tables get their consortium-wide `ALL` rows by grouping the input a second time with
+//! `agency_id = "ALL"`: every measure of an `ALL` row is computed over the whole consortium,
+//! never summed from agency rates.
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
@@ -40,7 +40,7 @@ fn p90_of(expr: Expr) -> Expr {
 }
 
 fn month_label(name: &str) -> Expr {
-    col(name).dt().to_string("%Y-%m")
+    month_label_of(month_index(name))
 }
 
 fn with_all(frame: LazyFrame) -> PolarsResult<LazyFrame> {
@@ -170,36 +170,33 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             "assessments",
             "services",
             "placements",
-        ]))
-        .cache();
+        ]));
 
     // placements
-    let placements = person_keys(facts.jobs.clone())
-        .select(key(&[
-            CONSORTIUM,
-            AGENCY,
-            PERSON,
-            EPISODE_NO,
-            "job_id",
-            "employer_key",
-            "start_on",
-            "end_on",
-            "separation_reason",
-            "hourly_wage",
-            "hours_per_week",
-            "weekly_earnings",
-            "competitive_integrated",
-            "job_seq",
-            "days_employed",
-            "retained_30d",
-            "retained_90d",
-            "retained_180d",
-            "next_start_on",
-            "wages_total",
-            "hours_total",
-            "wage_records",
-        ]))
-        .cache();
+    let placements = person_keys(facts.jobs.clone()).select(key(&[
+        CONSORTIUM,
+        AGENCY,
+        PERSON,
+        EPISODE_NO,
+        "job_id",
+        "employer_key",
+        "start_on",
+        "end_on",
+        "separation_reason",
+        "hourly_wage",
+        "hours_per_week",
+        "weekly_earnings",
+        "competitive_integrated",
+        "job_seq",
+        "days_employed",
+        "retained_30d",
+        "retained_90d",
+        "retained_180d",
+        "next_start_on",
+        "wages_total",
+        "hours_total",
+        "wage_records",
+    ]));
 
     // cohort_timeliness
     let eligible = |n: i32| (days("intake_on") + lit(n)).lt_eq(lit(as_of_days));
