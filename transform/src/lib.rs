@@ -2,10 +2,14 @@
 //!
 //! The definitions are `shared/spec/INDICATORS.md`. A run reads the committed lake files,
 //! keeps the events visible at `as_of`, derives facts (section 1: dedupe, corrections,
-//! episodes, attribution, jobs) and writes the seven tables of section 2 as Parquet under
-//! `OUT/tables/`, each sorted by its key and carrying provenance metadata (`as_of`,
-//! definitions version, program version, lake watermark). Everything is Polars lazy frames;
-//! the facts are collected once, then each table in turn.
+//! episodes, attribution, jobs) and writes the seven tables of section 2, plus
+//! `wages_monthly`, as Parquet under `OUT/tables/`, each sorted by its key and carrying
+//! provenance metadata (`as_of`, definitions version, program version, lake watermark).
+//!
+//! Each rule of section 1 is one function beside the spec's sentences: rules 1 and 2 in
+//! `resolve` (set operations on Polars frames), rules 3 to 5 in `rules` (plain functions over
+//! one person's events). How they are executed (what is read when, in which order, in how
+//! many parts) is the `plan` module's alone; the tables of section 2 are `tables`.
 //!
 //! ```no_run
 //! use chrono::NaiveDate;
@@ -25,9 +29,12 @@
 
 mod config;
 mod error;
-mod facts;
+mod issue;
 mod lake;
 mod names;
+mod plan;
+mod resolve;
+mod rules;
 mod tables;
 
 use std::fs::{self, File};
@@ -116,7 +123,7 @@ pub fn load_config(path: &Path) -> Result<Config, TransformError> {
     })
 }
 
-/// Computes the seven tables, lazily, from lake frames: the pure core of a run.
+/// Computes the tables, lazily, from lake frames: the pure core of a run.
 ///
 /// `events` and `rejected` have the lake's columns (`docs/LAKE.md`), one row per source
 /// position (see [`LakeFiles::overlapping`]); the result lists `(table name, frame, key
@@ -131,13 +138,14 @@ pub fn compute(
         TransformError::Polars(PolarsError::ComputeError("as_of out of range".into()))
     })?;
     let content: Vec<&str> = content_columns().collect();
-    let visible = facts::visible(events.with_row_index(facts::ROW, None), as_of_days);
-    let mut facts = facts::derive(visible, &content, as_of_days, config.events_per_part)
+    let visible = plan::visible(events.with_row_index(plan::ROW, None), as_of_days);
+    let mut facts = plan::derive(visible, &content, as_of_days, config.events_per_part)
         .map_err(TransformError::Polars)?;
     let rejections = rejected.select([
         col(names::CONSORTIUM),
         col(names::AGENCY),
         concat_str([lit("rejected:"), col("reason")], "", false).alias(names::ISSUE),
+        lit(1i64).cast(DataType::Int64).alias(names::ITEMS),
     ]);
     facts.issues =
         concat([facts.issues, rejections], UnionArgs::default()).map_err(TransformError::Polars)?;
@@ -152,11 +160,11 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     let mut rejected = lake::scan(&files.rejected, &rejected_schema())?;
     if files.overlapping {
         // Held in memory once: the later steps read the events several times.
-        events = facts::one_per_position(events)
+        events = plan::one_per_position(events)
             .collect()
             .map_err(TransformError::Polars)?
             .lazy();
-        rejected = facts::one_per_position(rejected);
+        rejected = plan::one_per_position(rejected);
     }
     let tables = compute(events, rejected, settings.as_of, &settings.config)?;
 
@@ -181,6 +189,7 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     // wage records for several tables at once would hold each grouping's state together.
     let mut written = Vec::new();
     for (name, frame, keys) in tables {
+        let started = std::time::Instant::now();
         let mut table = frame
             .sort(
                 keys,
@@ -190,6 +199,11 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
             .map_err(TransformError::Polars)?;
         let path = folder.join(format!("{name}.parquet"));
         write_table(&mut table, &path, metadata.clone())?;
+        tracing::debug!(
+            table = name,
+            seconds = started.elapsed().as_secs_f64(),
+            "table written"
+        );
         written.push(WrittenTable {
             name,
             path,

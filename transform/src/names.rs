@@ -8,7 +8,7 @@ pub(crate) const CONSORTIUM: &str = "consortium_id";
 pub(crate) const AGENCY: &str = "agency_id";
 /// `person_key`.
 pub(crate) const PERSON: &str = "person_key";
-/// A person's number within one run (see `facts::Facts`).
+/// A person's number within one run (see `plan::Facts`).
 pub(crate) const PERSON_CODE: &str = "_person";
 /// `event_id`.
 pub(crate) const EVENT_ID: &str = "event_id";
@@ -18,6 +18,8 @@ pub(crate) const EVENT_TYPE: &str = "event_type";
 pub(crate) const EPISODE_NO: &str = "episode_no";
 /// `issue` (data quality).
 pub(crate) const ISSUE: &str = "issue";
+/// How many `data_quality` items a row of issues stands for.
+pub(crate) const ITEMS: &str = "_items";
 /// The agency label of consortium-wide rows.
 pub(crate) const ALL: &str = "ALL";
 
@@ -29,4 +31,12 @@ pub(crate) fn key(names: &[&str]) -> Vec<Expr> {
 /// A date column as days since 1970-01-01, for day arithmetic.
 pub(crate) fn days(name: &str) -> Expr {
     col(name).cast(DataType::Int32)
+}
+
+/// Months as whole numbers (`year * 12 + month - 1`), so that rows group by an integer and
+/// only the groups get a label.
+pub(crate) fn month_index(name: &str) -> Expr {
+    col(name).dt().year().cast(DataType::Int32) * lit(12)
+        + col(name).dt().month().cast(DataType::Int32)
+        - lit(1)
 }

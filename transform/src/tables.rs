@@ -1,4 +1,4 @@
-//! INDICATORS.md section 2: the seven tables, from the facts.
+//! INDICATORS.md section 2: the seven tables, from the facts, and `wages_monthly`.
 //!
 //! Grouped tables get their consortium-wide `ALL` rows by grouping the input a second time with
 //! `agency_id = "ALL"`: every measure of an `ALL` row is computed over the whole consortium,
@@ -8,10 +8,12 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::config::Config;
-use crate::facts::Facts;
-use crate::names::{AGENCY, ALL, CONSORTIUM, EPISODE_NO, ISSUE, PERSON, PERSON_CODE, days, key};
+use crate::names::{
+    AGENCY, ALL, CONSORTIUM, EPISODE_NO, ISSUE, ITEMS, PERSON, PERSON_CODE, days, key, month_index,
+};
+use crate::plan::Facts;
 
-/// The seven tables, lazily, plus their sort keys.
+/// The tables, lazily, plus their sort keys.
 pub(crate) struct Tables {
     /// `(name, frame, key columns)` in INDICATORS.md order.
     pub(crate) tables: Vec<(&'static str, LazyFrame, Vec<&'static str>)>,
@@ -57,14 +59,6 @@ fn group_with_all(frame: LazyFrame, keys: &[&str], aggs: &[Expr]) -> PolarsResul
     concat([group(frame), group(everyone)], UnionArgs::default())
 }
 
-/// Months as whole numbers (`year * 12 + month - 1`), so that rows group by an integer and
-/// only the groups get a label.
-fn month_index(name: &str) -> Expr {
-    col(name).dt().year().cast(DataType::Int32) * lit(12)
-        + col(name).dt().month().cast(DataType::Int32)
-        - lit(1)
-}
-
 /// The `YYYY-MM` label of a [`month_index`].
 fn month_label_of(index: Expr) -> Expr {
     let month = (index.clone() % lit(12) + lit(1)).cast(DataType::String);
@@ -83,7 +77,12 @@ fn month_label_of(index: Expr) -> Expr {
 
 /// Quarters as whole numbers (`year * 4 + quarter - 1`).
 fn quarter_index(name: &str) -> Expr {
-    month_index(name).floor_div(lit(3))
+    quarter_of_month(month_index(name))
+}
+
+/// The quarter (as [`quarter_index`]) of a [`month_index`].
+fn quarter_of_month(month: Expr) -> Expr {
+    month.floor_div(lit(3))
 }
 
 /// The `YYYYQn` label of a [`quarter_index`].
@@ -123,12 +122,6 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
     ]);
     let episodes = person_keys(facts.episodes)
         .join(
-            facts.activity,
-            key(&episode),
-            key(&episode),
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
             job_starts,
             key(&episode),
             key(&episode),
@@ -141,8 +134,6 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             ])?
             .alias("first_service_on"),
             month_label("intake_on").alias("cohort_month"),
-            col("assessments").fill_null(lit(0i64)),
-            col("services").fill_null(lit(0i64)),
             col("placements").fill_null(lit(0i64)),
         ])
         .with_columns([
@@ -343,7 +334,7 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         facts
             .wages
             .clone()
-            .with_column(quarter_index("occurred_on").alias("_quarter")),
+            .with_column(quarter_of_month(col("_month")).alias("_quarter")),
         &outcome_keys,
         &[
             col("gross_wages").sum().alias("wages_reported"),
@@ -395,14 +386,12 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
     // wages_monthly: an extra table (not in INDICATORS.md) so that reports can total wages
     // for any month or quarter without reading every wage record.
     let wages_monthly = group_with_all(
-        facts
-            .wages
-            .with_column(month_index("occurred_on").alias("_month")),
+        facts.wages,
         &[CONSORTIUM, AGENCY, "_month"],
         &[
             col("gross_wages").sum().alias("wages_reported"),
             col("hours_worked").sum().alias("hours_reported"),
-            len().cast(DataType::Int64).alias("wage_records"),
+            col("wage_records").sum(),
             col(PERSON_CODE)
                 .n_unique()
                 .cast(DataType::Int64)
@@ -422,7 +411,7 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
     let data_quality = group_with_all(
         facts.issues,
         &[CONSORTIUM, AGENCY, ISSUE],
-        &[len().cast(DataType::Int64).alias("events")],
+        &[col(ITEMS).sum().alias("events")],
     )?;
 
     Ok(Tables {

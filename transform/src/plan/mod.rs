@@ -1,0 +1,626 @@
+//! How section 1 is executed: reading the lake, parts, hashing, memory tactics and
+//! collection. The rules themselves are in [`crate::resolve`] (1 and 2) and [`crate::rules`]
+//! (3 to 5); this module decides what to read when, in which order to hand it to them, and
+//! how to keep the peak memory of a run bounded.
+//!
+//! A run reads the visible lake rows narrowly for rules 1 and 2 (only the rows that are
+//! duplicate candidates or corrections are read whole), then the kept rows by kind, each
+//! with only the columns its rule needs. Rules 3 to 5 stay within one person, so a lake of
+//! more than `events_per_part` visible events is split into parts by a hash of the person
+//! key, done one after the other. Wage records, the bulk of the lake, are never held: they
+//! are streamed onto their jobs and summed per job and month as they are read.
+
+mod walk;
+
+use polars::prelude::*;
+
+use crate::names::{
+    AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, PERSON, PERSON_CODE, days, key,
+    month_index,
+};
+use crate::resolve::{correct, dedupe};
+use crate::rules::wage_status;
+
+/// Facts derived from the visible events of a lake for one `as_of`.
+///
+/// People appear as [`PERSON_CODE`]s, numbers given in (`consortium_id`, `person_key`) order
+/// within a part, so that joins, sorts and counts work on integers; `persons` turns them back
+/// into keys. Jobs are numbered `_job` likewise.
+pub(crate) struct Facts {
+    /// `consortium_id, person_key, PERSON_CODE`: every person with an intake or an exit.
+    pub(crate) persons: LazyFrame,
+    /// One row per episode: keys, owning agency, intake and exit, and the first dates and
+    /// counts of its assessments and services (`first_assessment_on`, `_first_activity_on`,
+    /// `assessments`, `services`).
+    pub(crate) episodes: LazyFrame,
+    /// One row per job, with its episode, separation, `job_seq` and wage totals.
+    pub(crate) jobs: LazyFrame,
+    /// Wage records attached to a job, summed per job and month (`_month`, `year * 12 +
+    /// month - 1` of `occurred_on`): `gross_wages`, `hours_worked`, `wage_records`, with the
+    /// job's consortium, agency and person.
+    pub(crate) wages: LazyFrame,
+    /// `data_quality` items: `consortium_id, agency_id, issue, _items` (a count).
+    pub(crate) issues: LazyFrame,
+}
+
+/// Whether the event type is one of `types`.
+fn one_of(types: &[&str]) -> Expr {
+    types
+        .iter()
+        .map(|t| col(EVENT_TYPE).eq(lit(*t)))
+        .reduce(Expr::or)
+        .unwrap_or(lit(false))
+}
+
+/// One row per source position (`docs/LAKE.md`): a guard against overlapping lake files.
+pub(crate) fn one_per_position(rows: LazyFrame) -> LazyFrame {
+    let mut position = vec![CONSORTIUM];
+    position.extend(POSITION);
+    rows.unique_stable(Some(cols(position)), UniqueKeepStrategy::First)
+}
+
+/// Keeps rows visible at `as_of`: recorded on or before D (in UTC) and occurred on or before D.
+///
+/// `recorded_at` is compared as microseconds since the epoch (the lake stores UTC instants)
+/// with the first instant after D, which spares a date conversion per row in every scan.
+pub(crate) fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
+    const MICROS_PER_DAY: i64 = 86_400_000_000;
+    let after_as_of = (i64::from(as_of_days) + 1) * MICROS_PER_DAY;
+    events.filter(
+        col("recorded_at")
+            .cast(DataType::Int64)
+            .lt(lit(after_as_of))
+            .and(days("occurred_on").lt_eq(lit(as_of_days))),
+    )
+}
+
+/// The row number a run gives each lake row before any filter: the identity of one copy of
+/// an event, which dedupe and corrections use to name the rows they drop.
+pub(crate) const ROW: &str = "_row";
+
+/// Seeds of the id hash. Any would do: the hash only nominates candidate duplicates, which
+/// dedupe then compares by id.
+const HASH_SEEDS: [u64; 4] = [0x6f75_7463, 0x6f6d_6573, 0x6465_6475, 0x7065_2121];
+
+/// The source position columns: dedupe's last tie-break.
+const POSITION: [&str; 6] = [
+    "source_kind",
+    "topic",
+    "partition",
+    "offset",
+    "file_name",
+    "line",
+];
+
+/// Steps 1 and 2 decided: the rows that dedupe and corrections drop (besides retractions,
+/// which take no further part), and the data-quality items they yield.
+pub(crate) struct Resolution {
+    /// [`ROW`] numbers of discarded copies and of removed events.
+    pub(crate) dropped: Series,
+    /// `consortium_id, agency_id, issue, _items` rows.
+    pub(crate) issues: DataFrame,
+}
+
+/// The rows of `frame` whose `on` columns do (`JoinType::Semi`) or do not (`JoinType::Anti`)
+/// occur in `values`, in `frame`'s order. A join, not `is_in` with a literal list: Polars
+/// copies such a list for every batch it filters, which cost most of a run's time.
+fn matching(frame: LazyFrame, how: JoinType, values: LazyFrame, on: &[&str]) -> LazyFrame {
+    let args = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(how)
+    };
+    frame.join(values, key(on), key(on), args)
+}
+
+/// The 64-bit hash of an id column, which nominates candidates: rows are then compared by id.
+fn id_hash(name: &str) -> Expr {
+    let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
+    col(name).hash(hash0, hash1, hash2, hash3)
+}
+
+/// Rules 1 and 2 over the visible rows, without holding them all: both rules only concern
+/// ids that occur more than once or that a correction names. So the lake is read narrowly
+/// for the hash of every row's id and for the corrections (one pass), and once more for the
+/// few rows either nominates, with their content; a hash collision only adds a candidate.
+/// Returns the resolution and the number of visible rows.
+fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, u64)> {
+    let (hashes, links) = read_hashes_and_links(visible.clone())?;
+    let visible_rows = hashes.height() as u64;
+    let named = named_ids(&links)?;
+    let (copies, targets) = nominate(hashes, &named)?;
+    let candidates = read_rows(visible, content, &copies, &targets)?;
+
+    let copies = candidates.clone().join(
+        copies.lazy(),
+        [col(ROW)],
+        [col(ROW)],
+        JoinArgs::new(JoinType::Semi),
+    );
+    let (discarded, duplicate_issues) = dedupe(copies, content)?;
+    let [discarded, duplicate_issues] = collect_together([discarded, duplicate_issues])?;
+    let not_discarded = |frame: LazyFrame| {
+        frame.join(
+            discarded.clone().lazy(),
+            [col(ROW)],
+            [col(ROW)],
+            JoinArgs::new(JoinType::Anti),
+        )
+    };
+    let links = not_discarded(links.lazy());
+    let targets = not_discarded(
+        candidates
+            .join(
+                named.clone().lazy().select([col("_id")]),
+                [col(EVENT_ID)],
+                [col("_id")],
+                JoinArgs::new(JoinType::Semi),
+            )
+            .select([col(ROW), col(CONSORTIUM), col(EVENT_ID), col(EVENT_TYPE)]),
+    );
+    let (removed, correction_issues) = correct(links, targets)?;
+    let [removed, correction_issues] = collect_together([removed, correction_issues])?;
+    let mut dropped = discarded.column(ROW)?.as_materialized_series().clone();
+    dropped.append(removed.column(ROW)?.as_materialized_series())?;
+    let issues = duplicate_issues.vstack(&correction_issues)?;
+    Ok((Resolution { dropped, issues }, visible_rows))
+}
+
+/// One narrow pass over the visible rows: every row's [`ROW`] and id hash, and the
+/// corrections (retractions and superseding events) with their links.
+fn read_hashes_and_links(visible: LazyFrame) -> PolarsResult<(DataFrame, DataFrame)> {
+    let hashes = visible
+        .clone()
+        .select([col(ROW), id_hash(EVENT_ID).alias("_hash")]);
+    let links = visible
+        .filter(
+            col(EVENT_TYPE)
+                .eq(lit("retraction"))
+                .or(col("supersedes").is_not_null()),
+        )
+        .select([
+            col(ROW),
+            col(CONSORTIUM),
+            col(AGENCY),
+            col(EVENT_ID),
+            col(EVENT_TYPE),
+            col("supersedes"),
+            col("retracted_event_id"),
+        ]);
+    let [hashes, links] = collect_together_streaming([hashes, links])?;
+    Ok((hashes, compact_strings(links)?))
+}
+
+/// The ids that corrections name (`_id`), with their hashes.
+fn named_ids(links: &DataFrame) -> PolarsResult<DataFrame> {
+    let named = |column: &str| links.clone().lazy().select([col(column).alias("_id")]);
+    concat(
+        [named("supersedes"), named("retracted_event_id")],
+        UnionArgs::default(),
+    )?
+    .drop_nulls(None)
+    .unique(None, UniqueKeepStrategy::Any)
+    .with_column(id_hash("_id").alias("_hash"))
+    .collect()
+}
+
+/// The [`ROW`]s of the candidate copies (an id hash seen more than once) and of the candidate
+/// correction targets (an id hash that a correction names).
+fn nominate(hashes: DataFrame, named: &DataFrame) -> PolarsResult<(DataFrame, DataFrame)> {
+    let repeated = hashes
+        .clone()
+        .lazy()
+        .group_by([col("_hash")])
+        .agg([len().alias("_copies")])
+        .filter(col("_copies").gt(lit(1)));
+    let [copies, targets] = collect_together([
+        hashes.clone().lazy().join(
+            repeated,
+            [col("_hash")],
+            [col("_hash")],
+            JoinArgs::new(JoinType::Semi),
+        ),
+        matching(
+            hashes.lazy(),
+            JoinType::Semi,
+            named.clone().lazy().select([col("_hash")]),
+            &["_hash"],
+        ),
+    ])?;
+    Ok((copies, targets))
+}
+
+/// Reads the nominated rows with their content and positions.
+fn read_rows(
+    visible: LazyFrame,
+    content: &[&str],
+    copies: &DataFrame,
+    targets: &DataFrame,
+) -> PolarsResult<LazyFrame> {
+    let mut columns: Vec<Expr> = content.iter().map(|name| col(*name)).collect();
+    columns.extend(POSITION.iter().map(|name| col(*name)));
+    columns.push(col(ROW));
+    let nominated = concat(
+        [
+            copies.clone().lazy().select([col(ROW)]),
+            targets.clone().lazy().select([col(ROW)]),
+        ],
+        UnionArgs::default(),
+    )?
+    .unique(None, UniqueKeepStrategy::Any);
+    let rows = matching(visible, JoinType::Semi, nominated, &[ROW]);
+    Ok(collect_compact(rows.select(columns))?.lazy())
+}
+
+/// Collects a plan with the streaming engine, which reads the lake in batches instead of
+/// loading whole columns first.
+fn collect_streaming(frame: LazyFrame) -> PolarsResult<DataFrame> {
+    LazyFrame::collect_all_with_engine(
+        vec![frame.logical_plan],
+        Engine::Streaming,
+        OptFlags::default(),
+    )?
+    .pop()
+    .ok_or_else(|| PolarsError::ComputeError("collect_all returned no frame".into()))
+}
+
+/// Collects a read of some of the lake's rows with the streaming engine and copies its text
+/// out of the read buffers (see [`compact_strings`]).
+fn collect_compact(frame: LazyFrame) -> PolarsResult<DataFrame> {
+    compact_strings(collect_streaming(frame)?)
+}
+
+/// Collects several plans that share a lake scan in one execution of the streaming engine.
+fn collect_together_streaming<const N: usize>(
+    frames: [LazyFrame; N],
+) -> PolarsResult<[DataFrame; N]> {
+    let plans = frames.into_iter().map(|frame| frame.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(plans, Engine::Streaming, OptFlags::default())?
+        .try_into()
+        .map_err(|_| {
+            PolarsError::ComputeError("collect_all returned another number of frames".into())
+        })
+}
+
+/// Collects several plans in one execution.
+fn collect_together<const N: usize>(frames: [LazyFrame; N]) -> PolarsResult<[DataFrame; N]> {
+    let plans = frames.into_iter().map(|frame| frame.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())?
+        .try_into()
+        .map_err(|_| {
+            PolarsError::ComputeError("collect_all returned another number of frames".into())
+        })
+}
+
+/// The kept events by kind, each read from the lake once with only the columns its rule
+/// needs, people coded.
+struct Kept {
+    persons: DataFrame,
+    tokens: DataFrame,
+    activities: DataFrame,
+    separations: DataFrame,
+    /// The wage records' lake scan, read by [`wages`] once the jobs are known.
+    wages: LazyFrame,
+}
+
+/// Reads the kept events (`kept` is a lake scan) by kind, numbering people from
+/// `first_code`: the intakes, exits, assessments, services, placements and separations in
+/// one read with the columns of them all, then split by kind in memory. The person codes come
+/// from the intakes and exits, since only people with an intake have episodes: everyone
+/// else's events are ignored (`outside_episode`, `unknown_job`) whatever their key.
+fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
+    let columns = key(&[
+        CONSORTIUM,
+        AGENCY,
+        PERSON,
+        EVENT_ID,
+        EVENT_TYPE,
+        "occurred_on",
+        "recorded_at",
+        "exit_outcome",
+        "job_id",
+        "employer_key",
+        "hourly_wage",
+        "hours_per_week",
+        "competitive_integrated",
+        "separation_reason",
+    ]);
+    let others = collect_compact(
+        kept.clone()
+            .filter(col(EVENT_TYPE).neq(lit("wage")))
+            .select(columns),
+    )?
+    .lazy();
+    let persons = others
+        .clone()
+        .filter(one_of(&["intake", "exit"]))
+        .select([col(CONSORTIUM), col(PERSON)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort([CONSORTIUM, PERSON], SortMultipleOptions::default())
+        .with_row_index(PERSON_CODE, Some(first_code))
+        .collect()?;
+    let join = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    let others = others
+        .join(
+            persons.clone().lazy(),
+            [col(CONSORTIUM), col(PERSON)],
+            [col(CONSORTIUM), col(PERSON)],
+            join,
+        )
+        .drop(cols([PERSON]));
+    let of_kinds = |types: &[&str]| others.clone().filter(one_of(types));
+    let [tokens, activities, separations] = collect_together([
+        of_kinds(&["intake", "exit"]),
+        of_kinds(&["assessment", "service", "placement"]),
+        of_kinds(&["separation"]),
+    ])?;
+    let wages = kept.filter(col(EVENT_TYPE).eq(lit("wage"))).select(key(&[
+        CONSORTIUM,
+        AGENCY,
+        PERSON,
+        "occurred_on",
+        "job_id",
+        "period_end",
+        "gross_wages",
+        "hours_worked",
+    ]));
+    Ok(Kept {
+        persons,
+        tokens,
+        activities,
+        separations,
+        wages,
+    })
+}
+
+/// Copies the text of a frame's string columns into buffers of their own.
+///
+/// A string column read from the lake and then filtered still points into the buffers of
+/// every row it was read with (Arrow string views share them), so the few intakes of a
+/// part would hold on to the person keys and ids of every event read. Without this, each
+/// part kept 700 MB at 10M events, and 100M events ran out of memory.
+fn compact_strings(frame: DataFrame) -> PolarsResult<DataFrame> {
+    let height = frame.height();
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|column| match column.dtype() {
+            DataType::String => {
+                let text = column.str()?;
+                let copied = StringChunked::from_chunk_iter(
+                    text.name().clone(),
+                    text.downcast_iter().map(|array| array.clone().gc()),
+                );
+                Ok(copied.into_column())
+            }
+            _ => Ok(column.clone()),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(height, columns)
+}
+
+/// `retained_Nd`: false when the job ended within N days, true when N days have passed by
+/// `as_of`, else not yet observable (null).
+fn retained(n: i32, as_of_days: i32) -> Expr {
+    let tenure = days("end_on") - days("start_on");
+    when(col("end_on").is_not_null().and(tenure.lt(lit(n))))
+        .then(lit(false))
+        .when((days("start_on") + lit(n)).lt_eq(lit(as_of_days)))
+        .then(lit(true))
+        .otherwise(lit(NULL).cast(DataType::Boolean))
+        .alias(format!("retained_{n}d"))
+}
+
+/// Rule 5 for the wage records ([`wage_status`]), streamed from the lake onto the jobs of a
+/// part: returns the attached records summed per job and month (`_job, _month, gross_wages,
+/// hours_worked, wage_records`, sorted) and the items.
+///
+/// Only four numbers per attached record are held, never its text. The sums are taken in
+/// memory over records in lake order, so that float sums come out the same in every run.
+fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResult<[DataFrame; 2]> {
+    let job_key = [CONSORTIUM, PERSON, "job_id"];
+    let starts = jobs
+        .clone()
+        .lazy()
+        .select([
+            col(PERSON_CODE),
+            col("job_id"),
+            col("start_on"),
+            col("_job"),
+        ])
+        .join(
+            persons.clone().lazy(),
+            [col(PERSON_CODE)],
+            [col(PERSON_CODE)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select([
+            col(CONSORTIUM),
+            col(PERSON),
+            col("job_id"),
+            col("start_on"),
+            col("_job"),
+        ]);
+    let in_order = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    let joined = wages
+        .join(starts, key(&job_key), key(&job_key), in_order)
+        .with_column(wage_status().alias(ISSUE));
+    let attached = joined.clone().filter(col(ISSUE).is_null()).select([
+        col("_job"),
+        month_index("occurred_on").alias("_month"),
+        col("gross_wages"),
+        col("hours_worked"),
+    ]);
+    let items = joined
+        .filter(col(ISSUE).is_not_null())
+        .group_by([col(CONSORTIUM), col(AGENCY), col(ISSUE)])
+        .agg([len().cast(DataType::Int64).alias(ITEMS)]);
+    let [attached, items] = collect_together_streaming([attached, items])?;
+    let sums = attached
+        .lazy()
+        .group_by([col("_job"), col("_month")])
+        .agg([
+            col("gross_wages").sum(),
+            col("hours_worked").sum(),
+            len().cast(DataType::Int64).alias("wage_records"),
+        ])
+        .sort(["_job", "_month"], SortMultipleOptions::default())
+        .collect()?;
+    Ok([sums, items])
+}
+
+/// Each job's wage totals and the `placements` columns derived from the job alone.
+fn finish_jobs(jobs: DataFrame, sums: &DataFrame, as_of_days: i32) -> PolarsResult<DataFrame> {
+    let totals = sums.clone().lazy().group_by([col("_job")]).agg([
+        col("gross_wages").sum().alias("wages_total"),
+        col("hours_worked").sum().alias("hours_total"),
+        col("wage_records").sum(),
+    ]);
+    jobs.lazy()
+        .join(
+            totals,
+            [col("_job")],
+            [col("_job")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            (col("hourly_wage") * col("hours_per_week")).alias("weekly_earnings"),
+            (when(col("end_on").is_null())
+                .then(lit(as_of_days))
+                .otherwise(days("end_on"))
+                - days("start_on"))
+            .cast(DataType::Int64)
+            .alias("days_employed"),
+            retained(30, as_of_days),
+            retained(90, as_of_days),
+            retained(180, as_of_days),
+            col("wages_total").fill_null(lit(0.0)),
+            col("hours_total").fill_null(lit(0.0)),
+            col("wage_records").fill_null(lit(0i64)),
+        ])
+        .collect()
+}
+
+/// The wage sums with their job's consortium, agency and person.
+fn wage_facts(sums: DataFrame, jobs: &DataFrame) -> PolarsResult<DataFrame> {
+    sums.lazy()
+        .join(
+            jobs.clone().lazy().select([
+                col("_job"),
+                col(CONSORTIUM),
+                col(AGENCY),
+                col(PERSON_CODE),
+            ]),
+            [col("_job")],
+            [col("_job")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .collect()
+}
+
+/// Runs `step`, logging how long it took (`OUTCOMES_LOG=debug` shows where a run's time goes).
+fn timed<T>(what: &str, step: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
+    let started = std::time::Instant::now();
+    let result = step();
+    tracing::debug!(
+        step = what,
+        seconds = started.elapsed().as_secs_f64(),
+        "transform step"
+    );
+    result
+}
+
+/// Rules 3 to 5 for the people of one part (`rows`, kept lake rows), coded from `people` on,
+/// their jobs numbered from `jobs` on: persons, episodes, jobs, wage sums and items, in the
+/// order of [`Facts`]' fields.
+fn part_facts(
+    rows: LazyFrame,
+    people: IdxSize,
+    jobs: IdxSize,
+    as_of_days: i32,
+) -> PolarsResult<[DataFrame; 5]> {
+    let kept = timed("read kept events", || read_kept(rows, people))?;
+    let persons = kept.persons.height();
+    let walked = timed("episodes, attribution, jobs", || {
+        walk::walk(
+            kept.tokens,
+            kept.activities,
+            kept.separations,
+            people,
+            persons,
+            jobs,
+        )
+    })?;
+    let [sums, wage_items] = timed("wages", || wages(kept.wages, &walked.jobs, &kept.persons))?;
+    let jobs = finish_jobs(walked.jobs, &sums, as_of_days)?;
+    let wages = wage_facts(sums, &jobs)?;
+    let mut issues = walked.issues;
+    issues.vstack_mut(&wage_items.select([CONSORTIUM, AGENCY, ISSUE, ITEMS])?)?;
+    Ok([kept.persons, walked.episodes, jobs, wages, issues])
+}
+
+/// Runs rules 1 to 5 over the visible events (lake rows numbered by [`ROW`]).
+///
+/// Rules 1 and 2 look at the whole lake (a correction may name anyone's event); rules 3 to 5
+/// read the kept rows from the lake by kind, part by part.
+pub(crate) fn derive(
+    visible_events: LazyFrame,
+    content: &[&str],
+    as_of_days: i32,
+    events_per_part: u64,
+) -> PolarsResult<Facts> {
+    let (resolution, events) = timed("dedupe and corrections", || {
+        resolve(visible_events.clone(), content)
+    })?;
+    let parts = events.div_ceil(events_per_part.max(1)).max(1);
+    let kept = matching(
+        visible_events.filter(col(EVENT_TYPE).neq(lit("retraction"))),
+        JoinType::Anti,
+        resolution.dropped.into_frame().lazy(),
+        &[ROW],
+    );
+    let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
+    let mut facts = Vec::new();
+    let (mut people, mut jobs): (IdxSize, IdxSize) = (0, 0);
+    for part in 0..parts {
+        let rows = if parts == 1 {
+            kept.clone()
+        } else {
+            kept.clone()
+                .filter((col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(parts)).eq(lit(part)))
+        };
+        let part = part_facts(rows, people, jobs, as_of_days)?;
+        let count = |frame: &DataFrame| {
+            IdxSize::try_from(frame.height()).map_err(|_| {
+                PolarsError::ComputeError("more rows than row numbers can count".into())
+            })
+        };
+        people += count(&part[0])?;
+        jobs += count(&part[2])?;
+        facts.push(part);
+    }
+    let stacked = |field: usize| -> PolarsResult<LazyFrame> {
+        concat(
+            facts
+                .iter()
+                .map(|part| part[field].clone().lazy())
+                .collect::<Vec<_>>(),
+            UnionArgs::default(),
+        )
+    };
+    Ok(Facts {
+        persons: stacked(0)?,
+        episodes: stacked(1)?,
+        jobs: stacked(2)?,
+        wages: stacked(3)?,
+        issues: concat(
+            [resolution.issues.lazy(), stacked(4)?],
+            UnionArgs::default(),
+        )?,
+    })
+}
