@@ -578,11 +578,12 @@ pub(crate) fn derive(
         resolve(visible_events.clone(), content)
     })?;
     let parts = events.div_ceil(events_per_part.max(1)).max(1);
-    let kept = matching(
-        visible_events.filter(col(EVENT_TYPE).neq(lit("retraction"))),
-        JoinType::Anti,
-        resolution.dropped.into_frame().lazy(),
-        &[ROW],
+    // A filter, not an anti-join: the join would hold the wage records to keep their order.
+    let dropped = lit(resolution.dropped).implode(false);
+    let kept = visible_events.filter(
+        col(EVENT_TYPE)
+            .neq(lit("retraction"))
+            .and(col(ROW).is_in(dropped, false).not()),
     );
     let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
     let mut facts = Vec::new();
