@@ -302,70 +302,70 @@ struct Kept {
     wages: LazyFrame,
 }
 
-/// Reads the kept events (`kept` is a lake scan) by kind, numbering people from
-/// `first_code`: the intakes, exits, assessments, services, placements and separations in
-/// one read with the columns of them all, then split by kind in memory. The person codes come
-/// from the intakes and exits, since only people with an intake have episodes: everyone
-/// else's events are ignored (`outside_episode`, `unknown_job`) whatever their key.
+/// Reads the kept events (`kept` is a lake scan) by kind, each kind with only its own
+/// columns (one read of all kinds with the union of their columns held twice the memory),
+/// numbering people from `first_code`. The person codes come from the intakes and exits,
+/// since only people with an intake have episodes: everyone else's events are ignored
+/// (`outside_episode`, `unknown_job`) whatever their key.
 fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
-    let columns = key(&[
-        CONSORTIUM,
-        AGENCY,
-        PERSON,
-        EVENT_ID,
-        EVENT_TYPE,
-        "occurred_on",
-        "recorded_at",
-        "exit_outcome",
-        "job_id",
-        "employer_key",
-        "hourly_wage",
-        "hours_per_week",
-        "competitive_integrated",
-        "separation_reason",
-    ]);
-    let others = collect_compact(
-        kept.clone()
-            .filter(col(EVENT_TYPE).neq(lit("wage")))
-            .select(columns),
-    )?
-    .lazy();
-    let persons = others
+    let read = |types: &[&str], columns: &[&str]| {
+        let mut columns = key(columns);
+        columns.extend([col(CONSORTIUM), col(AGENCY), col(PERSON)]);
+        kept.clone().filter(one_of(types)).select(columns)
+    };
+    let walked = [EVENT_ID, EVENT_TYPE, "occurred_on", "recorded_at"];
+    let tokens = collect_compact(read(
+        &["intake", "exit"],
+        &[&walked[..], &["exit_outcome"]].concat(),
+    ))?;
+    let persons = tokens
         .clone()
-        .filter(one_of(&["intake", "exit"]))
+        .lazy()
         .select([col(CONSORTIUM), col(PERSON)])
         .unique(None, UniqueKeepStrategy::Any)
         .sort([CONSORTIUM, PERSON], SortMultipleOptions::default())
         .with_row_index(PERSON_CODE, Some(first_code))
         .collect()?;
-    let join = JoinArgs {
-        maintain_order: MaintainOrderJoin::Left,
-        ..JoinArgs::new(JoinType::Left)
+    let coded = |frame: LazyFrame| {
+        let join = JoinArgs {
+            maintain_order: MaintainOrderJoin::Left,
+            ..JoinArgs::new(JoinType::Left)
+        };
+        frame
+            .join(
+                persons.clone().lazy(),
+                [col(CONSORTIUM), col(PERSON)],
+                [col(CONSORTIUM), col(PERSON)],
+                join,
+            )
+            .drop(cols([PERSON]))
     };
-    let others = others
-        .join(
-            persons.clone().lazy(),
-            [col(CONSORTIUM), col(PERSON)],
-            [col(CONSORTIUM), col(PERSON)],
-            join,
-        )
-        .drop(cols([PERSON]));
-    let of_kinds = |types: &[&str]| others.clone().filter(one_of(types));
-    let [tokens, activities, separations] = collect_together([
-        of_kinds(&["intake", "exit"]),
-        of_kinds(&["assessment", "service", "placement"]),
-        of_kinds(&["separation"]),
-    ])?;
-    let wages = kept.filter(col(EVENT_TYPE).eq(lit("wage"))).select(key(&[
-        CONSORTIUM,
-        AGENCY,
-        PERSON,
-        "occurred_on",
+    let tokens = coded(tokens.lazy()).collect()?;
+    let placement = [
         "job_id",
-        "period_end",
-        "gross_wages",
-        "hours_worked",
-    ]));
+        "employer_key",
+        "hourly_wage",
+        "hours_per_week",
+        "competitive_integrated",
+    ];
+    let activities = collect_compact(coded(read(
+        &["assessment", "service", "placement"],
+        &[&walked[..], &placement[..]].concat(),
+    )))?;
+    let separations = collect_compact(coded(read(
+        &["separation"],
+        &[&walked[..], &["job_id", "separation_reason"]].concat(),
+    )))?;
+    let wages = read(
+        &["wage"],
+        &[
+            "occurred_on",
+            "job_id",
+            "period_end",
+            "gross_wages",
+            "hours_worked",
+        ],
+    );
     Ok(Kept {
         persons,
         tokens,
