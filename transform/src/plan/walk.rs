@@ -54,6 +54,8 @@ fn day_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Day>> {
     Ok(days.iter().map(|day| day.unwrap_or(Day::MIN)).collect())
 }
 
+/// A text column's values; a missing one reads as empty (the contract requires `event_type`
+/// and `job_id` wherever the walk reads them, so only a damaged lake has none).
 fn texts<'a>(frame: &'a DataFrame, name: &str) -> PolarsResult<Vec<&'a str>> {
     Ok(frame
         .column(name)?
