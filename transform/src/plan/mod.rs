@@ -128,7 +128,7 @@ fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, u6
     let visible_rows = hashes.height() as u64;
     let named = named_ids(&links)?;
     let (copies, nominated) = nominate(&hashes, &named)?;
-    drop(hashes);
+    drop(hashes); // 12 bytes per visible row, no longer needed while the lake is read again
     let candidates = read_rows(visible, content, nominated)?;
 
     let copies = matching(candidates.clone(), copies.lazy(), &[ROW]);
@@ -573,7 +573,8 @@ pub(crate) fn derive(
         resolve(visible_events.clone(), content)
     })?;
     let parts = events.div_ceil(events_per_part.max(1)).max(1);
-    // A filter on the few dropped row numbers; an anti-join in its place measured no faster.
+    // A filter on the few dropped row numbers: an anti-join in its place measured slower at
+    // 10M (docs/BENCHMARKS.md) and would hold the wage records to keep their order.
     let dropped = lit(resolution.dropped).implode(false);
     let kept = visible_events.filter(
         col(EVENT_TYPE)
