@@ -19,7 +19,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::error::IngestError;
-use crate::source::{SourceId, Stream};
+use crate::source::Stream;
 
 /// The highest committed position of every stream in a lake.
 pub type Watermarks = HashMap<Stream, i64>;
@@ -76,17 +76,17 @@ impl Lake {
         let mut found = Vec::new();
         let events = self.root.join(lake::EVENTS_TABLE);
         for consortium_dir in read_dir(&events)? {
-            let Some(consortium) = partition_value(&consortium_dir, "consortium")
+            let Some(consortium) = partition_value(&consortium_dir, lake::CONSORTIUM_PARTITION)
                 .and_then(|id| ConsortiumId::new(id).ok())
             else {
                 continue;
             };
             for date_dir in read_dir(&consortium_dir)? {
                 for file in read_dir(&date_dir)? {
-                    if let Some((source, _, last)) = file
+                    if let Some(lake::FileName { source, last, .. }) = file
                         .file_name()
                         .and_then(|name| name.to_str())
-                        .and_then(parse_file_name)
+                        .and_then(lake::FileName::parse)
                     {
                         found.push(CommittedName {
                             stream: Stream {
@@ -112,13 +112,17 @@ impl Lake {
         rejected: Option<&RecordBatch>,
         now: DateTime<Utc>,
     ) -> Result<Committed, IngestError> {
-        let name = format!(
-            "{}+{first:020}-{last:020}.parquet",
-            stream.source.file_stem()
-        );
+        let name = lake::FileName {
+            source: stream.source.clone(),
+            first,
+            last,
+        }
+        .to_string();
         let partition = format!(
-            "consortium={}/ingest_date={}",
+            "{}={}/{}={}",
+            lake::CONSORTIUM_PARTITION,
             stream.consortium,
+            lake::INGEST_DATE_PARTITION,
             now.date_naive()
         );
         let metadata = |table: &str| {
@@ -163,18 +167,6 @@ impl Lake {
 struct CommittedName {
     stream: Stream,
     last: i64,
-}
-
-/// Splits `<stem>+<first>-<last>.parquet` into its source and range.
-fn parse_file_name(name: &str) -> Option<(SourceId, i64, i64)> {
-    let base = name.strip_suffix(".parquet")?;
-    let (stem, range) = base.rsplit_once('+')?;
-    let (first, last) = range.split_once('-')?;
-    Some((
-        SourceId::from_file_stem(stem)?,
-        first.parse().ok()?,
-        last.parse().ok()?,
-    ))
 }
 
 fn partition_value<'p>(dir: &'p Path, key: &str) -> Option<&'p str> {
@@ -242,21 +234,4 @@ fn write_atomically(
         .and_then(|dir| dir.sync_all())
         .map_err(io)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_parse_back() {
-        let source = SourceId::Kafka {
-            topic: "outcomes.a.intake".into(),
-            partition: 2,
-        };
-        let name = format!("{}+{:020}-{:020}.parquet", source.file_stem(), 10, 99);
-        assert_eq!(parse_file_name(&name), Some((source, 10, 99)));
-        assert_eq!(parse_file_name(".x.parquet.tmp"), None);
-        assert_eq!(parse_file_name("notes.txt"), None);
-    }
 }

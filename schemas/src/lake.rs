@@ -1,11 +1,14 @@
-//! The event lake's tables, declared once: column names and Arrow types.
+//! The event lake's tables, declared once: column names, Arrow types and file names.
 //!
-//! Ingest writes these schemas and transform reads them, so a column renamed here is renamed
-//! for both. `docs/LAKE.md` describes the same tables for analysts.
+//! Ingest writes these schemas and names and transform reads them, so a column or a name
+//! format changed here is changed for both. `docs/LAKE.md` describes the same tables for
+//! analysts.
 
+use std::fmt;
 use std::sync::{Arc, LazyLock};
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// The lake format version, written into every file's metadata.
 pub const LAKE_VERSION: &str = "1";
@@ -189,9 +192,167 @@ pub fn content_columns() -> impl Iterator<Item = &'static str> {
         .take_while(|name| *name != col::SOURCE_KIND)
 }
 
+/// One ordered stream of messages: a Kafka partition, or an NDJSON file of a consortium.
+///
+/// Positions (offsets, line numbers) are only comparable within one source, and the lake keeps
+/// a watermark per source.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceId {
+    /// A Kafka topic partition.
+    Kafka {
+        /// Topic name.
+        topic: String,
+        /// Partition number.
+        partition: i32,
+    },
+    /// An NDJSON file, identified by its file name within its consortium.
+    File {
+        /// The file name, without folders: the same name dropped again is the same source.
+        name: String,
+    },
+}
+
+/// What a source name may hold unencoded in a file name: letters, digits and `-_.`. Everything
+/// else (`+`, which ends the name, `/`, spaces, non-ASCII) is percent-encoded.
+const STEM_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+impl SourceId {
+    /// The name used in lake file names: `kafka.<topic>.<partition>` or `file.<name>`, with
+    /// characters outside `[A-Za-z0-9._-]` percent-encoded.
+    pub fn file_stem(&self) -> String {
+        match self {
+            SourceId::Kafka { topic, partition } => {
+                format!(
+                    "kafka.{}.{partition}",
+                    utf8_percent_encode(topic, STEM_ESCAPED)
+                )
+            }
+            SourceId::File { name } => format!("file.{}", utf8_percent_encode(name, STEM_ESCAPED)),
+        }
+    }
+
+    /// Reads back a name written by [`SourceId::file_stem`].
+    pub fn from_file_stem(stem: &str) -> Option<Self> {
+        let decode = |text: &str| {
+            percent_decode_str(text)
+                .decode_utf8()
+                .ok()
+                .map(String::from)
+        };
+        if let Some(rest) = stem.strip_prefix("kafka.") {
+            let (topic, partition) = rest.rsplit_once('.')?;
+            Some(SourceId::Kafka {
+                topic: decode(topic)?,
+                partition: partition.parse().ok()?,
+            })
+        } else {
+            let name = decode(stem.strip_prefix("file.")?)?;
+            Some(SourceId::File { name })
+        }
+    }
+}
+
+impl fmt::Display for SourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceId::Kafka { topic, partition } => write!(f, "{topic}[{partition}]"),
+            SourceId::File { name } => write!(f, "file {name}"),
+        }
+    }
+}
+
+/// The name of a committed lake file, `<source stem>+<first>-<last>.parquet`: the commit rule
+/// of `docs/LAKE.md` reads what a file holds from its name alone. Positions are zero-padded to
+/// 20 digits so that names sort in position order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName {
+    /// The source whose messages the file holds.
+    pub source: SourceId,
+    /// First offset or line held.
+    pub first: i64,
+    /// Last offset or line held.
+    pub last: i64,
+}
+
+impl FileName {
+    /// Reads a name written by `Display`; `None` for anything else (temporary files, notes).
+    pub fn parse(name: &str) -> Option<Self> {
+        let base = name.strip_suffix(".parquet")?;
+        let (stem, range) = base.rsplit_once('+')?;
+        let (first, last) = range.split_once('-')?;
+        Some(FileName {
+            source: SourceId::from_file_stem(stem)?,
+            first: first.parse().ok()?,
+            last: last.parse().ok()?,
+        })
+    }
+}
+
+impl fmt::Display for FileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let FileName {
+            source,
+            first,
+            last,
+        } = self;
+        write!(f, "{}+{first:020}-{last:020}.parquet", source.file_stem())
+    }
+}
+
+/// The folder of a consortium's partition under a table: `consortium=<id>`.
+pub const CONSORTIUM_PARTITION: &str = "consortium";
+/// The folder of an ingest day under a consortium's partition: `ingest_date=<yyyy-mm-dd>`.
+pub const INGEST_DATE_PARTITION: &str = "ingest_date";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stems_round_trip() {
+        let sources = [
+            SourceId::Kafka {
+                topic: "outcomes.north-shore.intake".into(),
+                partition: 7,
+            },
+            SourceId::File {
+                name: "2026-11 intake+exits.ndjson".into(),
+            },
+            SourceId::File {
+                name: "é+%.json".into(),
+            },
+        ];
+        for source in sources {
+            let stem = source.file_stem();
+            assert!(!stem.contains('+') && !stem.contains('/'), "{stem}");
+            assert_eq!(SourceId::from_file_stem(&stem), Some(source));
+        }
+        // Worked by hand: space is %20, `+` is %2B, `é` is the UTF-8 bytes C3 A9.
+        let name = SourceId::File {
+            name: "a b+é".into(),
+        };
+        assert_eq!(name.file_stem(), "file.a%20b%2B%C3%A9");
+    }
+
+    #[test]
+    fn file_names_parse_back() {
+        let name = FileName {
+            source: SourceId::Kafka {
+                topic: "outcomes.a.intake".into(),
+                partition: 2,
+            },
+            first: 10,
+            last: 99,
+        };
+        let text = name.to_string();
+        assert_eq!(
+            text,
+            "kafka.outcomes.a.intake.2+00000000000000000010-00000000000000000099.parquet"
+        );
+        assert_eq!(FileName::parse(&text), Some(name));
+        assert_eq!(FileName::parse(".x.parquet.tmp"), None);
+        assert_eq!(FileName::parse("notes.txt"), None);
+    }
 
     #[test]
     fn content_columns_stop_before_transport_metadata() {

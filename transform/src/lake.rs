@@ -63,29 +63,24 @@ impl LakeFiles {
 
     /// The watermark as one line of JSON, for file metadata.
     pub fn watermark_json(&self) -> String {
-        let entries: Vec<String> = self
+        let entries = self
             .watermark
             .iter()
-            .map(|(source, last)| format!("{source:?}:{last}"))
-            .collect();
-        format!("{{{}}}", entries.join(","))
+            .map(|(source, last)| (source.clone(), serde_json::Value::from(*last)));
+        serde_json::Value::Object(entries.collect()).to_string()
     }
 }
 
-/// `consortium=<id>/ingest_date=<d>/<source>+<first>-<last>.parquet` →
-/// (id, source, first, last).
+/// `consortium=<id>/ingest_date=<d>/<file name>` → (id, source stem, first, last).
 fn describe(relative: &Path) -> Option<(String, String, i64, i64)> {
     let mut parts = relative.iter().filter_map(|p| p.to_str());
-    let consortium = parts.next()?.strip_prefix("consortium=")?.to_owned();
-    let name = parts.nth(1)?.strip_suffix(".parquet")?;
-    let (source, range) = name.rsplit_once('+')?;
-    let (first, last) = range.split_once('-')?;
-    Some((
-        consortium,
-        source.to_owned(),
-        first.parse().ok()?,
-        last.parse().ok()?,
-    ))
+    let consortium = parts
+        .next()?
+        .strip_prefix(lake::CONSORTIUM_PARTITION)?
+        .strip_prefix('=')?
+        .to_owned();
+    let name = lake::FileName::parse(parts.nth(1)?)?;
+    Some((consortium, name.source.file_stem(), name.first, name.last))
 }
 
 fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, TransformError> {
@@ -192,6 +187,10 @@ mod tests {
         let files = LakeFiles::list(disjoint.path()).unwrap();
         assert!(!files.overlapping);
         assert_eq!(files.watermark["a/kafka.t.0"], 20);
+        assert_eq!(
+            files.watermark_json(),
+            r#"{"a/kafka.t.0":20,"a/kafka.t.1":20,"b/kafka.t.0":20}"#
+        );
 
         // The second file of partition 0 repeats position 10, across ingest dates.
         let overlapping = lake_with(&[
