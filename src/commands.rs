@@ -434,7 +434,7 @@ pub fn transform(
     for table in summary.tables {
         println!(
             "  {:<20} {:>9} rows  {}",
-            table.name,
+            table.table,
             table.rows,
             table.path.display()
         );

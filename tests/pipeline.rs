@@ -42,8 +42,8 @@ fn compare_with_reference(lake: &Path, ours: &Path, as_of: &str, scratch: &Path)
 }
 
 fn files_identical(a: &Path, b: &Path) {
-    for table in outcomes_transform::TABLES {
-        let name = format!("{table}.parquet");
+    for table in outcomes_schemas::tables::Table::ALL {
+        let name = table.file_name();
         let left = std::fs::read(a.join("tables").join(&name)).unwrap();
         let right = std::fs::read(b.join("tables").join(&name)).unwrap();
         assert!(

@@ -83,7 +83,7 @@ fn transform(
     summary
         .tables
         .into_iter()
-        .map(|t| (t.name, table(&t.path)))
+        .map(|t| (t.table.name(), table(&t.path)))
         .collect()
 }
 

@@ -8,6 +8,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
+use outcomes_schemas::tables::{Table, meta};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
@@ -89,15 +90,15 @@ fn date(days: i32) -> NaiveDate {
     EPOCH + chrono::Duration::days(i64::from(days))
 }
 
-struct Table {
+struct TableFile {
     path: PathBuf,
     batches: Vec<RecordBatch>,
     metadata: BTreeMap<String, String>,
     hash: String,
 }
 
-fn read_table(folder: &Path, name: &str) -> Result<Table, ReportError> {
-    let path = folder.join(format!("{name}.parquet"));
+fn read_table(folder: &Path, table: Table) -> Result<TableFile, ReportError> {
+    let path = folder.join(table.file_name());
     let bytes = std::fs::read(&path).map_err(|source| ReportError::Io {
         path: path.clone(),
         source,
@@ -130,7 +131,7 @@ fn read_table(folder: &Path, name: &str) -> Result<Table, ReportError> {
             source,
         })?);
     }
-    Ok(Table {
+    Ok(TableFile {
         path,
         batches,
         metadata,
@@ -220,21 +221,21 @@ impl Inputs {
     /// `folder` (the transform's `OUT/tables`), keeping `consortium`'s rows.
     pub fn read(folder: &Path, consortium: &str) -> Result<Self, ReportError> {
         let mut table_hashes = BTreeMap::new();
-        let episodes_table = read_table(folder, "episodes")?;
+        let episodes_table = read_table(folder, Table::Episodes)?;
         let as_of_text = episodes_table
             .metadata
-            .get("outcomes.as_of")
+            .get(meta::AS_OF)
             .cloned()
             .unwrap_or_default();
         let as_of = NaiveDate::parse_from_str(&as_of_text, "%Y-%m-%d").map_err(|_| {
             ReportError::Provenance {
                 path: episodes_table.path.clone(),
-                what: "outcomes.as_of metadata",
+                what: "the as_of metadata",
             }
         })?;
         let lake_watermark = episodes_table
             .metadata
-            .get("outcomes.lake_watermark")
+            .get(meta::LAKE_WATERMARK)
             .cloned()
             .unwrap_or_else(|| "{}".to_owned());
 
@@ -269,9 +270,9 @@ impl Inputs {
                 });
             }
         }
-        table_hashes.insert("episodes.parquet".to_owned(), episodes_table.hash);
+        table_hashes.insert(Table::Episodes.file_name(), episodes_table.hash);
 
-        let placements_table = read_table(folder, "placements")?;
+        let placements_table = read_table(folder, Table::Placements)?;
         let mut jobs = Vec::new();
         for batch in &placements_table.batches {
             let c = Columns {
@@ -300,9 +301,9 @@ impl Inputs {
                 });
             }
         }
-        table_hashes.insert("placements.parquet".to_owned(), placements_table.hash);
+        table_hashes.insert(Table::Placements.file_name(), placements_table.hash);
 
-        let outcomes_table = read_table(folder, "employment_outcomes")?;
+        let outcomes_table = read_table(folder, Table::EmploymentOutcomes)?;
         let mut wage_floor = None;
         for batch in &outcomes_table.batches {
             let c = Columns {
@@ -317,12 +318,9 @@ impl Inputs {
                     .and_then(|i| floors[i])
             });
         }
-        table_hashes.insert(
-            "employment_outcomes.parquet".to_owned(),
-            outcomes_table.hash,
-        );
+        table_hashes.insert(Table::EmploymentOutcomes.file_name(), outcomes_table.hash);
 
-        let wages_table = read_table(folder, "wages_monthly")?;
+        let wages_table = read_table(folder, Table::WagesMonthly)?;
         let mut wages = Vec::new();
         for batch in &wages_table.batches {
             let c = Columns {
@@ -347,7 +345,7 @@ impl Inputs {
                 });
             }
         }
-        table_hashes.insert("wages_monthly.parquet".to_owned(), wages_table.hash);
+        table_hashes.insert(Table::WagesMonthly.file_name(), wages_table.hash);
 
         Ok(Inputs {
             as_of,

@@ -28,14 +28,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use outcomes_schemas::tables::DEFINITIONS_VERSION;
 
 pub use error::ReportError;
 pub use input::{DEFAULT_WAGE_FLOOR, EpisodeRow, Inputs, JobRow, WageMonthRow};
 pub use period::{Cadence, InvalidPeriod, Period};
 pub use snapshot::{Cell, Measure, RawRow, Row, Value, Withholding, compute_raw, suppress};
 
-/// The agency label of consortium-wide rows.
-pub const ALL: &str = "ALL";
+pub use outcomes_schemas::tables::ALL_AGENCIES as ALL;
 
 /// The default suppression threshold k.
 pub const DEFAULT_SUPPRESSION_K: i64 = 10;
@@ -106,7 +106,7 @@ pub fn build_snapshot(
         as_of,
         suppression_k,
         wage_floor: inputs.wage_floor,
-        definitions_version: "1".to_owned(),
+        definitions_version: DEFINITIONS_VERSION.to_owned(),
         program_version: env!("CARGO_PKG_VERSION").to_owned(),
         lake_watermark: inputs.lake_watermark.clone(),
         input_tables: inputs.table_hashes.clone(),

@@ -3,7 +3,8 @@
 //! Partner agencies' case-management systems send one JSON object per event. This crate turns
 //! those bytes into a typed, pseudonymized [`Event`], or into a [`Rejection`] carrying one of the
 //! contract's reason codes and a detail that names the field. It also holds the other shared
-//! definitions: topic names, the pseudonymization rule, and the Arrow schema of the event lake.
+//! definitions: topic names, the pseudonymization rule, the Arrow schema of the event lake, and the
+//! contract of the tables between transform and report.
 //! It does no I/O.
 //!
 //! ```
@@ -29,6 +30,7 @@ mod json;
 pub mod lake;
 mod pseudonym;
 mod reject;
+pub mod tables;
 mod topic;
 mod validate;
 

@@ -29,6 +29,15 @@ pub enum TransformError {
         #[source]
         source: crate::config::ConfigError,
     },
+    /// A computed table differs from its declaration in `outcomes_schemas::tables` (a defect
+    /// of the program, reported instead of writing a table readers would misread).
+    #[error("table {table} differs from its contract: {detail}")]
+    Contract {
+        /// The table.
+        table: outcomes_schemas::tables::Table,
+        /// The first difference.
+        detail: String,
+    },
     /// Polars failed while computing or writing a table.
     #[error("computing the tables failed")]
     Polars(#[source] polars::error::PolarsError),

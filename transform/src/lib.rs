@@ -28,8 +28,8 @@
 //! ```
 
 mod config;
+mod contract;
 mod error;
-mod issue;
 mod lake;
 mod names;
 mod plan;
@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use outcomes_schemas::lake::{content_columns, events_schema, rejected_schema};
+use outcomes_schemas::tables::{DEFINITIONS_VERSION, Issue, Table, meta};
 use polars::prelude::*;
 
 pub use config::{
@@ -49,34 +50,6 @@ pub use config::{
 };
 pub use error::TransformError;
 pub use lake::LakeFiles;
-
-/// Version of INDICATORS.md these tables implement.
-pub const DEFINITIONS_VERSION: &str = "1";
-
-/// Parquet key-value metadata keys on every table file.
-pub mod meta {
-    /// The `as_of` date.
-    pub const AS_OF: &str = "outcomes.as_of";
-    /// INDICATORS.md version.
-    pub const DEFINITIONS_VERSION: &str = "outcomes.definitions_version";
-    /// The program version that wrote the file.
-    pub const PROGRAM_VERSION: &str = "outcomes.program_version";
-    /// JSON object: highest committed position per `<consortium>/<source>` read.
-    pub const LAKE_WATERMARK: &str = "outcomes.lake_watermark";
-}
-
-/// The table names: the seven of INDICATORS.md in its order, then `wages_monthly` (wage
-/// totals by agency and month, for reports).
-pub const TABLES: [&str; 8] = [
-    "episodes",
-    "placements",
-    "cohort_timeliness",
-    "first_job_retention",
-    "turnover",
-    "employment_outcomes",
-    "data_quality",
-    "wages_monthly",
-];
 
 /// What to transform.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,8 +67,8 @@ pub struct TransformSettings {
 /// One table written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenTable {
-    /// Table name.
-    pub name: &'static str,
+    /// Which table.
+    pub table: Table,
     /// Its Parquet file.
     pub path: PathBuf,
     /// Its row count.
@@ -126,14 +99,14 @@ pub fn load_config(path: &Path) -> Result<Config, TransformError> {
 /// Computes the tables, lazily, from lake frames: the pure core of a run.
 ///
 /// `events` and `rejected` have the lake's columns (`docs/LAKE.md`), one row per source
-/// position (see [`LakeFiles::overlapping`]); the result lists `(table name, frame, key
-/// columns)`.
+/// position (see [`LakeFiles::overlapping`]); the result lists every table of
+/// [`Table::ALL`] in its order.
 pub fn compute(
     events: LazyFrame,
     rejected: LazyFrame,
     as_of: NaiveDate,
     config: &Config,
-) -> Result<Vec<(&'static str, LazyFrame, Vec<&'static str>)>, TransformError> {
+) -> Result<Vec<(Table, LazyFrame)>, TransformError> {
     let as_of_days = i32::try_from((as_of - NaiveDate::default()).num_days()).map_err(|_| {
         TransformError::Polars(PolarsError::ComputeError("as_of out of range".into()))
     })?;
@@ -144,7 +117,7 @@ pub fn compute(
     let rejections = rejected.select([
         col(names::CONSORTIUM),
         col(names::AGENCY),
-        concat_str([lit("rejected:"), col("reason")], "", false).alias(names::ISSUE),
+        concat_str([lit(Issue::REJECTED_PREFIX), col("reason")], "", false).alias(names::ISSUE),
         lit(1i64).cast(DataType::Int64).alias(names::ITEMS),
     ]);
     facts.issues =
@@ -188,26 +161,27 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     // One table at a time: the facts they share are already computed, and grouping the
     // wage records for several tables at once would hold each grouping's state together.
     let mut written = Vec::new();
-    for (name, frame, keys) in tables {
+    for (table, frame) in tables {
         let started = std::time::Instant::now();
-        let mut table = frame
+        let mut rows = frame
             .sort(
-                keys,
+                table.key().to_vec(),
                 SortMultipleOptions::default().with_maintain_order(true),
             )
             .collect()
             .map_err(TransformError::Polars)?;
-        let path = folder.join(format!("{name}.parquet"));
-        write_table(&mut table, &path, metadata.clone())?;
+        contract::check(table, rows.schema())?;
+        let path = folder.join(table.file_name());
+        write_table(&mut rows, &path, metadata.clone())?;
         tracing::debug!(
-            table = name,
+            %table,
             seconds = started.elapsed().as_secs_f64(),
             "table written"
         );
         written.push(WrittenTable {
-            name,
+            table,
             path,
-            rows: table.height(),
+            rows: rows.height(),
         });
     }
     Ok(Summary {

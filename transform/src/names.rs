@@ -20,8 +20,7 @@ pub(crate) const EPISODE_NO: &str = "episode_no";
 pub(crate) const ISSUE: &str = "issue";
 /// How many `data_quality` items a row of issues stands for.
 pub(crate) const ITEMS: &str = "_items";
-/// The agency label of consortium-wide rows.
-pub(crate) const ALL: &str = "ALL";
+pub(crate) use outcomes_schemas::tables::ALL_AGENCIES as ALL;
 
 /// Column expressions for a list of names.
 pub(crate) fn key(names: &[&str]) -> Vec<Expr> {

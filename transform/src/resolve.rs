@@ -7,16 +7,16 @@
 
 use polars::prelude::*;
 
-use crate::issue::Issue;
 use crate::names::{AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, key};
 use crate::plan::ROW;
+use outcomes_schemas::tables::Issue;
 
 /// One item per row of `frame`, under the row's own agency.
 fn issue_rows(frame: LazyFrame, issue: Issue) -> LazyFrame {
     frame.select([
         col(CONSORTIUM),
         col(AGENCY),
-        lit(issue.code()).alias(ISSUE),
+        lit(issue.to_string()).alias(ISSUE),
         lit(1i64).cast(DataType::Int64).alias(ITEMS),
     ])
 }
@@ -103,8 +103,8 @@ pub(crate) fn dedupe(copies: LazyFrame, content: &[&str]) -> PolarsResult<(LazyF
             col(CONSORTIUM),
             col(AGENCY),
             when(same)
-                .then(lit(Issue::ExactDuplicate.code()))
-                .otherwise(lit(Issue::ConflictingDuplicate.code()))
+                .then(lit(Issue::ExactDuplicate.to_string()))
+                .otherwise(lit(Issue::ConflictingDuplicate.to_string()))
                 .alias(ISSUE),
             lit(1i64).cast(DataType::Int64).alias(ITEMS),
         ]);

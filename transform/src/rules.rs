@@ -15,7 +15,7 @@
 
 use polars::prelude::{DataType, Expr, NULL, col, lit, when};
 
-use crate::issue::Issue;
+use outcomes_schemas::tables::Issue;
 
 /// A calendar date as days since 1970-01-01.
 pub(crate) type Day = i32;
@@ -171,9 +171,9 @@ pub(crate) fn separations<'a>(
 /// is no such job), the record's item, or null when it is attached to the job.
 pub(crate) fn wage_status() -> Expr {
     when(col("start_on").is_null())
-        .then(lit(Issue::UnknownJob.code()))
+        .then(lit(Issue::UnknownJob.to_string()))
         .when(col("period_end").lt(col("start_on")))
-        .then(lit(Issue::WageBeforeStart.code()))
+        .then(lit(Issue::WageBeforeStart.to_string()))
         .otherwise(lit(NULL).cast(DataType::String))
 }
 

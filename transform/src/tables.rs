@@ -1,10 +1,12 @@
-//! INDICATORS.md section 2: the seven tables, from the facts, and `wages_monthly`.
+//! INDICATORS.md section 2: the seven tables, from the facts, and `wages_monthly`; their
+//! columns are declared in `outcomes_schemas::tables`.
 //!
 //! Grouped tables get their consortium-wide `ALL` rows by grouping the input a second time with
 //! `agency_id = "ALL"`: every measure of an `ALL` row is computed over the whole consortium,
 //! never summed from agency rates.
 
 use chrono::{Datelike, NaiveDate};
+use outcomes_schemas::tables::Table;
 use polars::prelude::*;
 
 use crate::config::Config;
@@ -13,10 +15,10 @@ use crate::names::{
 };
 use crate::plan::Facts;
 
-/// The tables, lazily, plus their sort keys.
+/// The tables, lazily.
 pub(crate) struct Tables {
-    /// `(name, frame, key columns)` in INDICATORS.md order.
-    pub(crate) tables: Vec<(&'static str, LazyFrame, Vec<&'static str>)>,
+    /// Every table of [`Table::ALL`], in its order.
+    pub(crate) tables: Vec<(Table, LazyFrame)>,
 }
 
 fn count(predicate: Expr) -> Expr {
@@ -416,34 +418,14 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
 
     Ok(Tables {
         tables: vec![
-            ("episodes", episodes, vec![CONSORTIUM, PERSON, EPISODE_NO]),
-            ("placements", placements, vec![CONSORTIUM, PERSON, "job_id"]),
-            (
-                "cohort_timeliness",
-                cohort_timeliness,
-                vec![CONSORTIUM, AGENCY, "cohort_month"],
-            ),
-            (
-                "first_job_retention",
-                first_job_retention,
-                vec![CONSORTIUM, AGENCY, "start_month"],
-            ),
-            ("turnover", turnover, vec![CONSORTIUM, AGENCY, "month"]),
-            (
-                "employment_outcomes",
-                employment_outcomes,
-                vec![CONSORTIUM, AGENCY, "quarter"],
-            ),
-            (
-                "data_quality",
-                data_quality,
-                vec![CONSORTIUM, AGENCY, ISSUE],
-            ),
-            (
-                "wages_monthly",
-                wages_monthly,
-                vec![CONSORTIUM, AGENCY, "month"],
-            ),
+            (Table::Episodes, episodes),
+            (Table::Placements, placements),
+            (Table::CohortTimeliness, cohort_timeliness),
+            (Table::FirstJobRetention, first_job_retention),
+            (Table::Turnover, turnover),
+            (Table::EmploymentOutcomes, employment_outcomes),
+            (Table::DataQuality, data_quality),
+            (Table::WagesMonthly, wages_monthly),
         ],
     })
 }

@@ -6,11 +6,11 @@ use std::ops::Range;
 
 use polars::prelude::*;
 
-use crate::issue::Issue;
 use crate::names::{
     AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, PERSON_CODE,
 };
 use crate::rules::{self, Day, Job, Span, Step, Token};
+use outcomes_schemas::tables::Issue;
 
 /// What the walk decided for one part.
 pub(crate) struct Walked {
@@ -90,7 +90,7 @@ impl Items {
         let mut frame = source.select([CONSORTIUM, AGENCY])?.take(&rows)?;
         let codes = StringChunked::from_iter_values(
             ISSUE.into(),
-            self.issues.iter().map(|issue| issue.code()),
+            self.issues.iter().map(|issue| issue.to_string()),
         );
         let count = Int64Chunked::full(ITEMS.into(), 1, codes.len());
         frame.with_column(codes.into_column())?;
