@@ -147,3 +147,39 @@ fn readme_queries_run_against_the_demo_tables() {
     let output = run(crate::common::python().arg("-c").arg(&script));
     assert!(!String::from_utf8_lossy(&output.stdout).trim().is_empty());
 }
+
+/// Every table the demo writes has exactly its declared columns, in order, with the declared
+/// types, as DuckDB (an analyst's tool, not ours) reads the files.
+#[test]
+fn written_tables_match_the_contract_as_duckdb_reads_them() {
+    use outcomes_schemas::tables::{ColumnType, Table};
+    let dir = scratch();
+    let out = dir.path().join("demo-out");
+    run(outcomes()
+        .args(["demo", "--participants", "200", "--out"])
+        .arg(&out));
+    for table in Table::ALL {
+        let path = out.join("tables").join(table.file_name());
+        let script = format!(
+            "import duckdb\nfor name, kind, *_ in duckdb.sql(\"DESCRIBE SELECT * FROM read_parquet('{}')\").fetchall():\n    print(name, kind)\n",
+            path.display()
+        );
+        let output = run(crate::common::python().arg("-c").arg(&script));
+        let described = String::from_utf8_lossy(&output.stdout).into_owned();
+        let declared: String = table
+            .columns()
+            .iter()
+            .map(|column| {
+                let kind = match column.kind {
+                    ColumnType::Text => "VARCHAR",
+                    ColumnType::Int => "BIGINT",
+                    ColumnType::Float => "DOUBLE",
+                    ColumnType::Date => "DATE",
+                    ColumnType::Bool => "BOOLEAN",
+                };
+                format!("{} {kind}\n", column.name)
+            })
+            .collect();
+        assert_eq!(described, declared, "{table}");
+    }
+}

@@ -1,6 +1,10 @@
 //! Integration tests, one binary: each module drives the real pipeline (files, Parquet,
 //! Kafka, Chromium) in its own scratch folder. `tests/run.sh` starts what they need.
 
+// A test stops at the first step that fails, and the panic's message and location are its
+// report: helpers outside `#[test]` functions unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod kafka;
 mod pipeline;
