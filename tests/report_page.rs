@@ -183,3 +183,34 @@ fn written_tables_match_the_contract_as_duckdb_reads_them() {
         assert_eq!(described, declared, "{table}");
     }
 }
+
+/// `transform/README.md` explains every declared column: each table's section names each of
+/// its columns (the declaration is the one list; this keeps the explanations complete).
+#[test]
+fn the_transform_readme_names_every_declared_column() {
+    use outcomes_schemas::tables::Table;
+    let readme = std::fs::read_to_string(repo().join("transform/README.md")).unwrap();
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    for table in Table::ALL {
+        let heading = format!("### `{table}`");
+        let start = readme
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no section {heading}"));
+        let rest = &readme[start + heading.len()..];
+        let section = &rest[..rest.find("\n#").unwrap_or(rest.len())];
+        let words: std::collections::BTreeSet<&str> =
+            section.split(|c: char| !is_name(c)).collect();
+        let missing: Vec<&str> = table
+            .columns()
+            .iter()
+            .map(|column| column.name)
+            .filter(|name| !words.contains(name))
+            .collect();
+        // Every table starts with these two, explained once above the sections.
+        let missing: Vec<&str> = missing
+            .into_iter()
+            .filter(|name| !["consortium_id", "agency_id"].contains(name))
+            .collect();
+        assert!(missing.is_empty(), "{table}: {missing:?} not explained");
+    }
+}
