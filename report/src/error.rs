@@ -50,6 +50,26 @@ pub enum ReportError {
         /// The missing item.
         what: &'static str,
     },
+    /// The tables hold no row of the consortium asked for.
+    #[error("the tables hold no data for consortium {consortium:?}; they hold {}", known_list(.known))]
+    UnknownConsortium {
+        /// The consortium asked for.
+        consortium: String,
+        /// The consortia the tables hold.
+        known: Vec<String>,
+    },
+    /// The tables hold no row of the period asked for.
+    #[error("the tables hold no data for {consortium} in {period}; they cover {first} to {last}")]
+    UnknownPeriod {
+        /// The consortium.
+        consortium: String,
+        /// The period asked for.
+        period: crate::Period,
+        /// The first period the tables hold for the consortium.
+        first: crate::Period,
+        /// The last.
+        last: crate::Period,
+    },
     /// The tables were built for another `as_of` than the report asks for.
     #[error(
         "the tables were built for as_of {tables}, but the report is for as_of {asked}; \
@@ -70,4 +90,12 @@ pub enum ReportError {
         /// The existing snapshot file.
         path: PathBuf,
     },
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        "none".to_owned()
+    } else {
+        known.join(", ")
+    }
 }

@@ -1,71 +1,23 @@
 //! Reading the transform's tables: the rows a snapshot is computed from, and their provenance.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, Int64Type};
+use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
-use outcomes_schemas::tables::{Table, meta};
+use outcomes_schemas::tables::{ColumnType, Measure, Table, meta};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
+use crate::ALL;
 use crate::error::ReportError;
+use crate::period::Period;
+use crate::snapshot::{RawRow, Value};
 
-/// An episode, as far as the snapshot needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EpisodeRow {
-    /// The intake's agency.
-    pub agency_id: String,
-    /// Intake date.
-    pub intake_on: NaiveDate,
-    /// Exit date.
-    pub exit_on: Option<NaiveDate>,
-    /// First service (or assessment, or job start).
-    pub first_service_on: Option<NaiveDate>,
-    /// First assessment.
-    pub first_assessment_on: Option<NaiveDate>,
-    /// First job start.
-    pub first_placement_on: Option<NaiveDate>,
-    /// Days from intake to first service.
-    pub days_to_service: Option<i64>,
-    /// Days from intake to first job.
-    pub days_to_placement: Option<i64>,
-}
-
-/// A job, as far as the snapshot needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobRow {
-    /// The placement's agency.
-    pub agency_id: String,
-    /// The person's pseudonym (for distinct counts only).
-    pub person_key: String,
-    /// Start date.
-    pub start_on: NaiveDate,
-    /// Hourly wage.
-    pub hourly_wage: f64,
-    /// Order within the episode (1 = first job).
-    pub job_seq: i64,
-    /// Kept 90 days (null: not yet observable).
-    pub retained_90d: Option<bool>,
-}
-
-/// Monthly wage totals of one agency.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WageMonthRow {
-    /// The job's agency.
-    pub agency_id: String,
-    /// `YYYY-MM`.
-    pub month: String,
-    /// Gross wages reported.
-    pub wages_reported: f64,
-    /// Distinct persons with wage records in the month.
-    pub persons_with_wages: i64,
-}
-
-/// The tables of one consortium, read for a snapshot.
+/// The `measures` rows of one consortium, read for a snapshot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inputs {
     /// The `as_of` the tables were built for.
@@ -76,18 +28,8 @@ pub struct Inputs {
     pub table_hashes: BTreeMap<String, String>,
     /// The wage floor the transform used for this consortium.
     pub wage_floor: f64,
-    /// Episodes.
-    pub episodes: Vec<EpisodeRow>,
-    /// Jobs.
-    pub jobs: Vec<JobRow>,
-    /// Wage totals by agency (and `ALL`) and month.
-    pub wages: Vec<WageMonthRow>,
-}
-
-const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-
-fn date(days: i32) -> NaiveDate {
-    EPOCH + chrono::Duration::days(i64::from(days))
+    /// Exact values by period: a row per agency, then `ALL`.
+    pub periods: BTreeMap<Period, Vec<RawRow>>,
 }
 
 struct TableFile {
@@ -187,11 +129,6 @@ impl<'a> Columns<'a> {
         })
     }
 
-    fn dates(&self, name: &str) -> Result<Vec<Option<NaiveDate>>, ReportError> {
-        let a = self.typed(name, |a| a.as_primitive_opt::<Date32Type>())?;
-        Ok(a.iter().map(|v| v.map(date)).collect())
-    }
-
     fn ints(&self, name: &str) -> Result<Vec<Option<i64>>, ReportError> {
         let a = self.typed(name, |a| a.as_primitive_opt::<Int64Type>())?;
         Ok(a.iter().collect())
@@ -217,147 +154,132 @@ fn required<T>(value: Option<T>, path: &Path, column: &str) -> Result<T, ReportE
 }
 
 impl Inputs {
-    /// Reads `episodes`, `placements`, `employment_outcomes` and `wages_monthly` from
-    /// `folder` (the transform's `OUT/tables`), keeping `consortium`'s rows.
+    /// Reads `measures` from `folder` (the transform's `OUT/tables`), keeping `consortium`'s
+    /// rows; a consortium the table does not hold is an error that lists those it does.
     pub fn read(folder: &Path, consortium: &str) -> Result<Self, ReportError> {
-        let mut table_hashes = BTreeMap::new();
-        let episodes_table = read_table(folder, Table::Episodes)?;
-        let as_of_text = episodes_table
-            .metadata
-            .get(meta::AS_OF)
-            .cloned()
-            .unwrap_or_default();
+        let table = read_table(folder, Table::Measures)?;
+        let provenance = |key: &str, what: &'static str| {
+            table
+                .metadata
+                .get(key)
+                .cloned()
+                .ok_or_else(|| ReportError::Provenance {
+                    path: table.path.clone(),
+                    what,
+                })
+        };
+        let as_of_text = provenance(meta::AS_OF, "the as_of metadata")?;
         let as_of = NaiveDate::parse_from_str(&as_of_text, "%Y-%m-%d").map_err(|_| {
             ReportError::Provenance {
-                path: episodes_table.path.clone(),
+                path: table.path.clone(),
                 what: "the as_of metadata",
             }
         })?;
-        let lake_watermark = episodes_table
-            .metadata
-            .get(meta::LAKE_WATERMARK)
-            .cloned()
-            .unwrap_or_else(|| "{}".to_owned());
-
-        let mut episodes = Vec::new();
-        for batch in &episodes_table.batches {
-            let c = Columns {
-                path: &episodes_table.path,
-                batch,
-            };
-            let consortia = c.strings("consortium_id")?;
-            let agencies = c.strings("agency_id")?;
-            let intakes = c.dates("intake_on")?;
-            let exits = c.dates("exit_on")?;
-            let services = c.dates("first_service_on")?;
-            let assessments = c.dates("first_assessment_on")?;
-            let placements = c.dates("first_placement_on")?;
-            let to_service = c.ints("days_to_service")?;
-            let to_placement = c.ints("days_to_placement")?;
-            for i in 0..batch.num_rows() {
-                if consortia[i].as_deref() != Some(consortium) {
-                    continue;
-                }
-                episodes.push(EpisodeRow {
-                    agency_id: required(agencies[i].clone(), &episodes_table.path, "agency_id")?,
-                    intake_on: required(intakes[i], &episodes_table.path, "intake_on")?,
-                    exit_on: exits[i],
-                    first_service_on: services[i],
-                    first_assessment_on: assessments[i],
-                    first_placement_on: placements[i],
-                    days_to_service: to_service[i],
-                    days_to_placement: to_placement[i],
-                });
-            }
-        }
-        table_hashes.insert(Table::Episodes.file_name(), episodes_table.hash);
-
-        let placements_table = read_table(folder, Table::Placements)?;
-        let mut jobs = Vec::new();
-        for batch in &placements_table.batches {
-            let c = Columns {
-                path: &placements_table.path,
-                batch,
-            };
-            let consortia = c.strings("consortium_id")?;
-            let agencies = c.strings("agency_id")?;
-            let persons = c.strings("person_key")?;
-            let starts = c.dates("start_on")?;
-            let wages = c.floats("hourly_wage")?;
-            let seqs = c.ints("job_seq")?;
-            let retained = c.bools("retained_90d")?;
-            for i in 0..batch.num_rows() {
-                if consortia[i].as_deref() != Some(consortium) {
-                    continue;
-                }
-                let path = &placements_table.path;
-                jobs.push(JobRow {
-                    agency_id: required(agencies[i].clone(), path, "agency_id")?,
-                    person_key: required(persons[i].clone(), path, "person_key")?,
-                    start_on: required(starts[i], path, "start_on")?,
-                    hourly_wage: required(wages[i], path, "hourly_wage")?,
-                    job_seq: required(seqs[i], path, "job_seq")?,
-                    retained_90d: retained[i],
-                });
-            }
-        }
-        table_hashes.insert(Table::Placements.file_name(), placements_table.hash);
-
-        let outcomes_table = read_table(folder, Table::EmploymentOutcomes)?;
+        let lake_watermark = provenance(meta::LAKE_WATERMARK, "lake watermark metadata")?;
+        let mut periods: BTreeMap<Period, Vec<RawRow>> = BTreeMap::new();
+        let mut consortia = BTreeSet::new();
         let mut wage_floor = None;
-        for batch in &outcomes_table.batches {
+        for batch in &table.batches {
             let c = Columns {
-                path: &outcomes_table.path,
+                path: &table.path,
                 batch,
             };
-            let consortia = c.strings("consortium_id")?;
-            let floors = c.floats("wage_floor")?;
-            wage_floor = wage_floor.or_else(|| {
-                (0..batch.num_rows())
-                    .find(|&i| consortia[i].as_deref() == Some(consortium))
-                    .and_then(|i| floors[i])
+            for row in measure_rows(&c, consortium, &mut consortia, &mut wage_floor)? {
+                periods.entry(row.0).or_default().push(row.1);
+            }
+        }
+        let Some(wage_floor) = wage_floor else {
+            return Err(ReportError::UnknownConsortium {
+                consortium: consortium.to_owned(),
+                known: consortia.into_iter().collect(),
+            });
+        };
+        for rows in periods.values_mut() {
+            // Agencies in order, then ALL, as the snapshot lists them.
+            rows.sort_by(|a, b| {
+                (a.agency_id == ALL, &a.agency_id).cmp(&(b.agency_id == ALL, &b.agency_id))
             });
         }
-        table_hashes.insert(Table::EmploymentOutcomes.file_name(), outcomes_table.hash);
-
-        let wages_table = read_table(folder, Table::WagesMonthly)?;
-        let mut wages = Vec::new();
-        for batch in &wages_table.batches {
-            let c = Columns {
-                path: &wages_table.path,
-                batch,
-            };
-            let consortia = c.strings("consortium_id")?;
-            let agencies = c.strings("agency_id")?;
-            let months = c.strings("month")?;
-            let amounts = c.floats("wages_reported")?;
-            let persons = c.ints("persons_with_wages")?;
-            for i in 0..batch.num_rows() {
-                let agency = agencies[i].clone().unwrap_or_default();
-                if consortia[i].as_deref() != Some(consortium) {
-                    continue;
-                }
-                wages.push(WageMonthRow {
-                    agency_id: agency,
-                    month: months[i].clone().unwrap_or_default(),
-                    wages_reported: amounts[i].unwrap_or(0.0),
-                    persons_with_wages: persons[i].unwrap_or(0),
-                });
-            }
-        }
-        table_hashes.insert(Table::WagesMonthly.file_name(), wages_table.hash);
-
         Ok(Inputs {
             as_of,
             lake_watermark,
-            table_hashes,
-            wage_floor: wage_floor.unwrap_or(DEFAULT_WAGE_FLOOR),
-            episodes,
-            jobs,
-            wages,
+            table_hashes: BTreeMap::from([(Table::Measures.file_name(), table.hash)]),
+            wage_floor,
+            periods,
         })
     }
 }
 
-/// The floor used when the tables hold no job of the consortium.
-pub const DEFAULT_WAGE_FLOOR: f64 = 7.25;
+/// One measure's column of a batch.
+enum Cells {
+    Counts(Vec<Option<i64>>),
+    Numbers(Vec<Option<f64>>),
+    Flags(Vec<Option<bool>>),
+}
+
+/// The rows of `consortium` in one batch as `(period, exact row)`; notes every consortium
+/// seen and the consortium's wage floor.
+fn measure_rows(
+    c: &Columns<'_>,
+    consortium: &str,
+    consortia: &mut BTreeSet<String>,
+    wage_floor: &mut Option<f64>,
+) -> Result<Vec<(Period, RawRow)>, ReportError> {
+    let ids = c.strings("consortium_id")?;
+    let agencies = c.strings("agency_id")?;
+    let labels = c.strings("period")?;
+    let floors = c.floats("wage_floor")?;
+    let mut columns = Vec::new();
+    for measure in Measure::ALL {
+        let name = measure.name();
+        let cells = match measure.kind() {
+            ColumnType::Int => Cells::Counts(c.ints(name)?),
+            ColumnType::Bool => Cells::Flags(c.bools(name)?),
+            _ => Cells::Numbers(c.floats(name)?),
+        };
+        let items = measure
+            .items_column()
+            .map(|name| Ok((name, c.ints(name)?)))
+            .transpose()?;
+        columns.push((measure, cells, items));
+    }
+    let mut rows = Vec::new();
+    for i in 0..ids.len() {
+        let id = required(ids[i].clone(), c.path, "consortium_id")?;
+        if id != consortium {
+            consortia.insert(id);
+            continue;
+        }
+        *wage_floor = Some(required(floors[i], c.path, "wage_floor")?);
+        let label = required(labels[i].clone(), c.path, "period")?;
+        let period: Period = label.parse().map_err(|_| ReportError::Column {
+            path: c.path.to_path_buf(),
+            column: "period".to_owned(),
+            problem: "holds a label that is not a month or a quarter",
+        })?;
+        rows.push((
+            period,
+            RawRow {
+                agency_id: required(agencies[i].clone(), c.path, "agency_id")?,
+                values: columns
+                    .iter()
+                    .map(|(measure, cells, items)| {
+                        let value = match cells {
+                            Cells::Counts(n) => {
+                                Value::Count(required(n[i], c.path, measure.name())?)
+                            }
+                            Cells::Numbers(x) => Value::Number(x[i]),
+                            Cells::Flags(b) => Value::Flag(b[i]),
+                        };
+                        let items = match items {
+                            Some((name, n)) => required(n[i], c.path, name)?,
+                            None => 0,
+                        };
+                        Ok((*measure, value, items))
+                    })
+                    .collect::<Result<_, ReportError>>()?,
+            },
+        ));
+    }
+    Ok(rows)
+}

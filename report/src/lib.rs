@@ -31,9 +31,9 @@ use chrono::NaiveDate;
 use outcomes_schemas::tables::DEFINITIONS_VERSION;
 
 pub use error::ReportError;
-pub use input::{DEFAULT_WAGE_FLOOR, EpisodeRow, Inputs, JobRow, WageMonthRow};
+pub use input::Inputs;
 pub use period::{Cadence, InvalidPeriod, Period};
-pub use snapshot::{Cell, Measure, RawRow, Row, Value, Withholding, compute_raw, suppress};
+pub use snapshot::{Cell, Measure, RawRow, Row, Value, Withholding, suppress};
 
 pub use outcomes_schemas::tables::ALL_AGENCIES as ALL;
 
@@ -84,17 +84,31 @@ pub fn build_snapshot(
             asked: as_of,
         });
     }
-    let rows = suppress(&compute_raw(inputs, period, as_of), suppression_k);
+    let exact = inputs.periods.get(&period).ok_or_else(|| {
+        let mut known = inputs
+            .periods
+            .keys()
+            .filter(|p| p.cadence() == period.cadence());
+        let first = known.next().copied().unwrap_or(period);
+        ReportError::UnknownPeriod {
+            consortium: consortium.to_owned(),
+            period,
+            first,
+            last: known.next_back().copied().unwrap_or(first),
+        }
+    })?;
+    let rows = suppress(exact, suppression_k);
     let mut periods = vec![period];
     while periods.len() < HISTORY_PERIODS {
         let earliest = periods[periods.len() - 1];
         periods.push(earliest.previous());
     }
     periods.reverse();
+    // Periods before the consortium's first with data have no rows and are not charted.
     let history = periods
         .into_iter()
         .filter_map(|p| {
-            let rows = suppress(&compute_raw(inputs, p, as_of), suppression_k);
+            let rows = suppress(inputs.periods.get(&p)?, suppression_k);
             rows.into_iter()
                 .find(|row| row.agency_id == ALL)
                 .map(|row| (p, row))

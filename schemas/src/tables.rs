@@ -100,13 +100,17 @@ pub enum Table {
     EmploymentOutcomes,
     /// Items dropped, ignored or rejected, by agency and issue (2.7).
     DataQuality,
-    /// Wage totals by agency and month, for the report's exact distinct-earner counts.
+    /// Wage totals by agency and month (an extra table for analysts).
     WagesMonthly,
+    /// Every value of the snapshot (INDICATORS.md section 3) by agency, month and quarter,
+    /// with the item counts that suppression needs.
+    Measures,
 }
 
 impl Table {
-    /// Every table, in the order of INDICATORS.md section 2, then `wages_monthly`.
-    pub const ALL: [Table; 8] = [
+    /// Every table, in the order of INDICATORS.md section 2, then `wages_monthly` and
+    /// `measures`.
+    pub const ALL: [Table; 9] = [
         Table::Episodes,
         Table::Placements,
         Table::CohortTimeliness,
@@ -115,6 +119,7 @@ impl Table {
         Table::EmploymentOutcomes,
         Table::DataQuality,
         Table::WagesMonthly,
+        Table::Measures,
     ];
 
     /// The table name.
@@ -128,6 +133,7 @@ impl Table {
             Table::EmploymentOutcomes => "employment_outcomes",
             Table::DataQuality => "data_quality",
             Table::WagesMonthly => "wages_monthly",
+            Table::Measures => "measures",
         }
     }
 
@@ -146,6 +152,7 @@ impl Table {
             Table::Turnover | Table::WagesMonthly => &["consortium_id", "agency_id", "month"],
             Table::EmploymentOutcomes => &["consortium_id", "agency_id", "quarter"],
             Table::DataQuality => &["consortium_id", "agency_id", "issue"],
+            Table::Measures => &["consortium_id", "agency_id", "period_kind", "period"],
         }
     }
 
@@ -160,6 +167,7 @@ impl Table {
             Table::EmploymentOutcomes => EMPLOYMENT_OUTCOMES,
             Table::DataQuality => DATA_QUALITY,
             Table::WagesMonthly => WAGES_MONTHLY,
+            Table::Measures => MEASURES,
         }
     }
 }
@@ -309,6 +317,219 @@ const WAGES_MONTHLY: &[Column] = &[
     int("persons_with_wages"),
 ];
 
+const MEASURES: &[Column] = &[
+    text("consortium_id"),
+    text("agency_id"),
+    text("period_kind"),
+    text("period"),
+    float("wage_floor"),
+    int("intakes"),
+    float("median_days_to_service"),
+    int("median_days_to_service_items"),
+    int("still_waiting"),
+    float("served_within_30d_rate"),
+    int("served_within_30d_rate_items"),
+    int("first_placements"),
+    float("median_days_to_placement"),
+    int("median_days_to_placement_items"),
+    int("placed_over_45d"),
+    boolean("action_needed"),
+    int("assessed"),
+    int("assessed_not_placed"),
+    int("stalled_90d"),
+    int("persons_placed"),
+    int("placements"),
+    float("median_hourly_wage"),
+    int("median_hourly_wage_items"),
+    float("at_or_above_wage_floor_rate"),
+    int("at_or_above_wage_floor_rate_items"),
+    float("wages_reported"),
+    int("wages_reported_items"),
+    int("first_jobs_due_90d"),
+    int("retained_90d"),
+    float("retention_90d_rate"),
+    int("retention_90d_rate_items"),
+    int("persons_moved_to_subsequent"),
+];
+
+/// The `period_kind` of a `measures` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeriodKind {
+    /// A calendar month, labelled `YYYY-MM`.
+    Month,
+    /// A calendar quarter, labelled `YYYYQn`.
+    Quarter,
+}
+
+impl PeriodKind {
+    /// The label in the `period_kind` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "month",
+            PeriodKind::Quarter => "quarter",
+        }
+    }
+}
+
+/// A value of the indicator snapshot (INDICATORS.md section 3): a column of `measures`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Measure {
+    /// 1: episodes with intake in P.
+    Intakes,
+    /// 1: median days intake to first service, of those served by D.
+    MedianDaysToService,
+    /// 1: of the intakes, not served by D.
+    StillWaiting,
+    /// 1: share served within 30 days, of those whose 30 days had passed by D.
+    ServedWithin30dRate,
+    /// 2: episodes whose first job started in P.
+    FirstPlacements,
+    /// 2: median days intake to first job, of those.
+    MedianDaysToPlacement,
+    /// 2: of those, waited over 45 days.
+    PlacedOver45d,
+    /// 2: the median is over 45 days.
+    ActionNeeded,
+    /// 3: episodes first assessed in P.
+    Assessed,
+    /// 3: of those, without a job by D.
+    AssessedNotPlaced,
+    /// 3: open episodes assessed 90+ days ago with no job yet.
+    Stalled90d,
+    /// 4: distinct persons with a job starting in P.
+    PersonsPlaced,
+    /// 4: jobs starting in P.
+    Placements,
+    /// 4: median hourly wage of those jobs.
+    MedianHourlyWage,
+    /// 4: share of those jobs paying at least the wage floor.
+    AtOrAboveWageFloorRate,
+    /// 4: gross wages of wage records with `occurred_on` in P; its items are the distinct
+    /// persons who earned them.
+    WagesReported,
+    /// 5: first jobs whose 90th day fell in P (and by D).
+    FirstJobsDue90d,
+    /// 5: of those, kept 90 days.
+    Retained90d,
+    /// 5: retained / due.
+    Retention90dRate,
+    /// 5: distinct persons starting a second or later job in P.
+    PersonsMovedToSubsequent,
+}
+
+impl Measure {
+    /// Every measure in report order (the order of the `measures` columns).
+    pub const ALL: [Measure; 20] = [
+        Measure::Intakes,
+        Measure::MedianDaysToService,
+        Measure::StillWaiting,
+        Measure::ServedWithin30dRate,
+        Measure::FirstPlacements,
+        Measure::MedianDaysToPlacement,
+        Measure::PlacedOver45d,
+        Measure::ActionNeeded,
+        Measure::Assessed,
+        Measure::AssessedNotPlaced,
+        Measure::Stalled90d,
+        Measure::PersonsPlaced,
+        Measure::Placements,
+        Measure::MedianHourlyWage,
+        Measure::AtOrAboveWageFloorRate,
+        Measure::WagesReported,
+        Measure::FirstJobsDue90d,
+        Measure::Retained90d,
+        Measure::Retention90dRate,
+        Measure::PersonsMovedToSubsequent,
+    ];
+
+    /// The measure's column name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Intakes => "intakes",
+            Measure::MedianDaysToService => "median_days_to_service",
+            Measure::StillWaiting => "still_waiting",
+            Measure::ServedWithin30dRate => "served_within_30d_rate",
+            Measure::FirstPlacements => "first_placements",
+            Measure::MedianDaysToPlacement => "median_days_to_placement",
+            Measure::PlacedOver45d => "placed_over_45d",
+            Measure::ActionNeeded => "action_needed",
+            Measure::Assessed => "assessed",
+            Measure::AssessedNotPlaced => "assessed_not_placed",
+            Measure::Stalled90d => "stalled_90d",
+            Measure::PersonsPlaced => "persons_placed",
+            Measure::Placements => "placements",
+            Measure::MedianHourlyWage => "median_hourly_wage",
+            Measure::AtOrAboveWageFloorRate => "at_or_above_wage_floor_rate",
+            Measure::WagesReported => "wages_reported",
+            Measure::FirstJobsDue90d => "first_jobs_due_90d",
+            Measure::Retained90d => "retained_90d",
+            Measure::Retention90dRate => "retention_90d_rate",
+            Measure::PersonsMovedToSubsequent => "persons_moved_to_subsequent",
+        }
+    }
+
+    /// The indicator (1 to 5) the measure belongs to.
+    pub fn indicator(self) -> u8 {
+        match self {
+            Measure::Intakes
+            | Measure::MedianDaysToService
+            | Measure::StillWaiting
+            | Measure::ServedWithin30dRate => 1,
+            Measure::FirstPlacements
+            | Measure::MedianDaysToPlacement
+            | Measure::PlacedOver45d
+            | Measure::ActionNeeded => 2,
+            Measure::Assessed | Measure::AssessedNotPlaced | Measure::Stalled90d => 3,
+            Measure::PersonsPlaced
+            | Measure::Placements
+            | Measure::MedianHourlyWage
+            | Measure::AtOrAboveWageFloorRate
+            | Measure::WagesReported => 4,
+            Measure::FirstJobsDue90d
+            | Measure::Retained90d
+            | Measure::Retention90dRate
+            | Measure::PersonsMovedToSubsequent => 5,
+        }
+    }
+
+    /// The type of the measure's value: counts are integers, medians, rates and sums floats,
+    /// `action_needed` a yes/no.
+    pub fn kind(self) -> ColumnType {
+        match self {
+            Measure::ActionNeeded => ColumnType::Bool,
+            Measure::MedianDaysToService
+            | Measure::ServedWithin30dRate
+            | Measure::MedianDaysToPlacement
+            | Measure::MedianHourlyWage
+            | Measure::AtOrAboveWageFloorRate
+            | Measure::WagesReported
+            | Measure::Retention90dRate => ColumnType::Float,
+            _ => ColumnType::Int,
+        }
+    }
+
+    /// The column holding how many items a median, rate or sum is over (`<name>_items`);
+    /// `None` for counts and flags.
+    pub fn items_column(self) -> Option<&'static str> {
+        Some(match self {
+            Measure::MedianDaysToService => "median_days_to_service_items",
+            Measure::ServedWithin30dRate => "served_within_30d_rate_items",
+            Measure::MedianDaysToPlacement => "median_days_to_placement_items",
+            Measure::MedianHourlyWage => "median_hourly_wage_items",
+            Measure::AtOrAboveWageFloorRate => "at_or_above_wage_floor_rate_items",
+            Measure::WagesReported => "wages_reported_items",
+            Measure::Retention90dRate => "retention_90d_rate_items",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// Something a rule of INDICATORS.md section 1 drops, ignores or cannot resolve, counted under
 /// the agency of the event concerned (`data_quality.issue`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -385,6 +606,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn measures_columns_follow_the_measures() {
+        let mut expected = vec![
+            text("consortium_id"),
+            text("agency_id"),
+            text("period_kind"),
+            text("period"),
+            float("wage_floor"),
+        ];
+        for measure in Measure::ALL {
+            expected.push(Column {
+                name: measure.name(),
+                kind: measure.kind(),
+            });
+            expected.extend(measure.items_column().map(int));
+        }
+        assert_eq!(Table::Measures.columns(), expected.as_slice());
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod config;
 mod contract;
 mod error;
 mod lake;
+mod measures;
 mod names;
 mod plan;
 mod resolve;
@@ -96,17 +97,16 @@ pub fn load_config(path: &Path) -> Result<Config, TransformError> {
     })
 }
 
-/// Computes the tables, lazily, from lake frames: the pure core of a run.
+/// Computes the tables of section 2, lazily, from lake frames: the pure core of a run.
 ///
 /// `events` and `rejected` have the lake's columns (`docs/LAKE.md`), one row per source
-/// position (see [`LakeFiles::overlapping`]); the result lists every table of
-/// [`Table::ALL`] in its order.
-pub fn compute(
+/// position (see [`LakeFiles::overlapping`]).
+fn compute(
     events: LazyFrame,
     rejected: LazyFrame,
     as_of: NaiveDate,
     config: &Config,
-) -> Result<Vec<(Table, LazyFrame)>, TransformError> {
+) -> Result<tables::Tables, TransformError> {
     let as_of_days = i32::try_from((as_of - NaiveDate::default()).num_days()).map_err(|_| {
         TransformError::Polars(PolarsError::ComputeError("as_of out of range".into()))
     })?;
@@ -122,8 +122,7 @@ pub fn compute(
     ]);
     facts.issues =
         concat([facts.issues, rejections], UnionArgs::default()).map_err(TransformError::Polars)?;
-    let tables = tables::build(facts, as_of, config).map_err(TransformError::Polars)?;
-    Ok(tables.tables)
+    tables::build(facts, as_of, config).map_err(TransformError::Polars)
 }
 
 /// Runs a transform: reads the lake, writes the tables.
@@ -160,30 +159,56 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     ];
     // One table at a time: the facts they share are already computed, and grouping the
     // wage records for several tables at once would hold each grouping's state together.
+    // `measures` comes last, from the `episodes` and `placements` just written.
+    let write =
+        |table: Table, frame: LazyFrame| -> Result<(DataFrame, WrittenTable), TransformError> {
+            let started = std::time::Instant::now();
+            let mut rows = frame
+                .sort(
+                    table.key().to_vec(),
+                    SortMultipleOptions::default().with_maintain_order(true),
+                )
+                .collect()
+                .map_err(TransformError::Polars)?;
+            contract::check(table, rows.schema())?;
+            let path = folder.join(table.file_name());
+            write_table(&mut rows, &path, metadata.clone())?;
+            tracing::debug!(
+                %table,
+                seconds = started.elapsed().as_secs_f64(),
+                "table written"
+            );
+            let written = WrittenTable {
+                table,
+                path,
+                rows: rows.height(),
+            };
+            Ok((rows, written))
+        };
     let mut written = Vec::new();
-    for (table, frame) in tables {
-        let started = std::time::Instant::now();
-        let mut rows = frame
-            .sort(
-                table.key().to_vec(),
-                SortMultipleOptions::default().with_maintain_order(true),
-            )
-            .collect()
-            .map_err(TransformError::Polars)?;
-        contract::check(table, rows.schema())?;
-        let path = folder.join(table.file_name());
-        write_table(&mut rows, &path, metadata.clone())?;
-        tracing::debug!(
-            %table,
-            seconds = started.elapsed().as_secs_f64(),
-            "table written"
-        );
-        written.push(WrittenTable {
-            table,
-            path,
-            rows: rows.height(),
-        });
+    let (mut episodes, mut placements) = (None, None);
+    for (table, frame) in tables.tables {
+        let (rows, table_written) = write(table, frame)?;
+        match table {
+            Table::Episodes => episodes = Some(rows.lazy()),
+            Table::Placements => placements = Some(rows.lazy()),
+            _ => {}
+        }
+        written.push(table_written);
     }
+    let (Some(episodes), Some(placements)) = (episodes, placements) else {
+        return Err(TransformError::Polars(PolarsError::ComputeError(
+            "episodes and placements must be computed before measures".into(),
+        )));
+    };
+    let sources = measures::Sources {
+        episodes,
+        placements,
+        wages: tables.wages,
+    };
+    let frame = measures::build(&sources, settings.as_of, &settings.config)
+        .map_err(TransformError::Polars)?;
+    written.push(write(Table::Measures, frame)?.1);
     Ok(Summary {
         lake_files: files.events.len() + files.rejected.len(),
         tables: written,

@@ -15,17 +15,19 @@ use crate::names::{
 };
 use crate::plan::Facts;
 
-/// The tables, lazily.
+/// The tables of INDICATORS.md section 2 and `wages_monthly`, lazily.
 pub(crate) struct Tables {
-    /// Every table of [`Table::ALL`], in its order.
+    /// Every table of [`Table::ALL`] but `measures`, in its order.
     pub(crate) tables: Vec<(Table, LazyFrame)>,
+    /// The wage sums per job and month, which `measures` also reads.
+    pub(crate) wages: LazyFrame,
 }
 
-fn count(predicate: Expr) -> Expr {
+pub(crate) fn count(predicate: Expr) -> Expr {
     predicate.fill_null(lit(false)).cast(DataType::Int64).sum()
 }
 
-fn rate(numerator: &str, denominator: &str, name: &str) -> Expr {
+pub(crate) fn rate(numerator: &str, denominator: &str, name: &str) -> Expr {
     when(col(denominator).eq(lit(0i64)))
         .then(lit(NULL).cast(DataType::Float64))
         .otherwise(
@@ -34,7 +36,7 @@ fn rate(numerator: &str, denominator: &str, name: &str) -> Expr {
         .alias(name)
 }
 
-fn median_of(expr: Expr) -> Expr {
+pub(crate) fn median_of(expr: Expr) -> Expr {
     expr.cast(DataType::Float64).median()
 }
 
@@ -55,14 +57,18 @@ fn with_all(frame: LazyFrame) -> PolarsResult<LazyFrame> {
 /// Groups by `keys` (which include `agency_id`) once as the rows are and once with every
 /// agency taken as `ALL`. Unlike grouping [`with_all`]'s stacked rows, this never holds the
 /// input twice, which matters for inputs as long as the wage records.
-fn group_with_all(frame: LazyFrame, keys: &[&str], aggs: &[Expr]) -> PolarsResult<LazyFrame> {
+pub(crate) fn group_with_all(
+    frame: LazyFrame,
+    keys: &[&str],
+    aggs: &[Expr],
+) -> PolarsResult<LazyFrame> {
     let everyone = frame.clone().with_column(lit(ALL).alias(AGENCY));
     let group = |frame: LazyFrame| frame.group_by(key(keys)).agg(aggs);
     concat([group(frame), group(everyone)], UnionArgs::default())
 }
 
 /// The `YYYY-MM` label of a [`month_index`].
-fn month_label_of(index: Expr) -> Expr {
+pub(crate) fn month_label_of(index: Expr) -> Expr {
     let month = (index.clone() % lit(12) + lit(1)).cast(DataType::String);
     concat_str(
         [
@@ -88,7 +94,7 @@ fn quarter_of_month(month: Expr) -> Expr {
 }
 
 /// The `YYYYQn` label of a [`quarter_index`].
-fn quarter_label_of(index: Expr) -> Expr {
+pub(crate) fn quarter_label_of(index: Expr) -> Expr {
     concat_str(
         [
             index.clone().floor_div(lit(4)).cast(DataType::String),
@@ -388,7 +394,7 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
     // wages_monthly: an extra table (not in INDICATORS.md) so that reports can total wages
     // for any month or quarter without reading every wage record.
     let wages_monthly = group_with_all(
-        facts.wages,
+        facts.wages.clone(),
         &[CONSORTIUM, AGENCY, "_month"],
         &[
             col("gross_wages").sum().alias("wages_reported"),
@@ -427,6 +433,7 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             (Table::DataQuality, data_quality),
             (Table::WagesMonthly, wages_monthly),
         ],
+        wages: facts.wages,
     })
 }
 

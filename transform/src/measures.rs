@@ -1,0 +1,452 @@
+//! INDICATORS.md section 3 as a table. `measures` holds every value of the indicator snapshot,
+//! as of D, for every agency that owns an episode or a job (and `ALL`), for every month and
+//! every quarter from the consortium's first period with data through the period of D, with
+//! the number of items behind each median, rate and sum. The report only picks a period's rows,
+//! suppresses and renders: this module is the one place section 3 is computed.
+//!
+//! Each function below implements one numbered item of section 3 as a grouping of one table by
+//! the period its defining date falls in; [`build`] joins them onto the period grid.
+
+use chrono::{Datelike, NaiveDate};
+use outcomes_schemas::tables::{PeriodKind, Table};
+use polars::lazy::dsl;
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::names::{AGENCY, ALL, CONSORTIUM, PERSON, PERSON_CODE, days, key, month_index};
+use crate::tables::{count, group_with_all, median_of, month_label_of, quarter_label_of, rate};
+
+/// The period a row falls in, as a month or quarter index (see [`index_of`]).
+const PERIOD: &str = "_period";
+/// What every part is grouped and joined by.
+const PERIOD_KEY: [&str; 3] = [CONSORTIUM, AGENCY, PERIOD];
+
+/// The period index of the date column `name`: `year * 12 + month - 1` for months,
+/// `year * 4 + quarter - 1` for quarters.
+fn index_of(kind: PeriodKind, name: &str) -> Expr {
+    match kind {
+        PeriodKind::Month => month_index(name),
+        PeriodKind::Quarter => month_index(name).floor_div(lit(3)),
+    }
+}
+
+/// The period index of D.
+fn index_of_date(kind: PeriodKind, date: NaiveDate) -> i32 {
+    let month = date.year() * 12 + date.month0() as i32;
+    match kind {
+        PeriodKind::Month => month,
+        PeriodKind::Quarter => month.div_euclid(3),
+    }
+}
+
+fn label_of(kind: PeriodKind, index: Expr) -> Expr {
+    match kind {
+        PeriodKind::Month => month_label_of(index),
+        PeriodKind::Quarter => quarter_label_of(index),
+    }
+}
+
+/// A day number (days since 1970-01-01) back as a date column, for [`index_of`].
+fn as_date(day: Expr, name: &str) -> Expr {
+    day.cast(DataType::Date).alias(name)
+}
+
+/// The tables `measures` is computed from: `episodes` and `placements` as written, and the
+/// wage records summed per job and month (`plan::Facts::wages`).
+pub(crate) struct Sources {
+    /// The `episodes` table.
+    pub(crate) episodes: LazyFrame,
+    /// The `placements` table.
+    pub(crate) placements: LazyFrame,
+    /// Wage sums per job and month: `consortium_id, agency_id, _person, _month, gross_wages`.
+    pub(crate) wages: LazyFrame,
+}
+
+/// The `measures` table, lazily: months, then quarters.
+pub(crate) fn build(
+    sources: &Sources,
+    as_of: NaiveDate,
+    config: &Config,
+) -> PolarsResult<LazyFrame> {
+    let frames = [PeriodKind::Month, PeriodKind::Quarter]
+        .into_iter()
+        .map(|kind| by_period(kind, sources, as_of, config))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    concat(frames, UnionArgs::default())
+}
+
+fn by_period(
+    kind: PeriodKind,
+    sources: &Sources,
+    as_of: NaiveDate,
+    config: &Config,
+) -> PolarsResult<LazyFrame> {
+    let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
+    let episodes = &sources.episodes;
+    let placements = &sources.placements;
+    let parts = [
+        intake_cohort(kind, episodes.clone(), as_of_days)?,
+        first_placements(kind, episodes.clone())?,
+        assessed(kind, episodes.clone())?,
+        stalled_changes(kind, episodes.clone(), as_of, as_of_days)?,
+        jobs_starting(kind, placements.clone(), config)?,
+        wages_reported(kind, sources.wages.clone())?,
+        first_jobs_due(kind, placements.clone(), as_of_days)?,
+    ];
+    let mut frame = grid(kind, sources, as_of)?;
+    for part in parts {
+        frame = frame.join(
+            part,
+            key(&PERIOD_KEY),
+            key(&PERIOD_KEY),
+            JoinArgs::new(JoinType::Left),
+        );
+    }
+    let zero_filled = [
+        "intakes",
+        "median_days_to_service_items",
+        "served_within_30d_rate_items",
+        "_served_within_30d",
+        "first_placements",
+        "median_days_to_placement_items",
+        "placed_over_45d",
+        "assessed",
+        "assessed_not_placed",
+        "_stalled_from",
+        "_stalled_after",
+        "persons_placed",
+        "placements",
+        "median_hourly_wage_items",
+        "at_or_above_wage_floor_rate_items",
+        "_at_or_above_wage_floor",
+        "wages_reported_items",
+        "first_jobs_due_90d",
+        "retained_90d",
+        "persons_moved_to_subsequent",
+    ];
+    let group = [CONSORTIUM, AGENCY];
+    Ok(frame
+        .with_columns(
+            zero_filled
+                .iter()
+                .map(|name| col(*name).fill_null(lit(0i64)))
+                .chain([col("wages_reported").fill_null(lit(0.0))])
+                .collect::<Vec<_>>(),
+        )
+        .sort(PERIOD_KEY.to_vec(), SortMultipleOptions::default())
+        .with_columns([
+            (col("_stalled_from") - col("_stalled_after"))
+                .cum_sum(false)
+                .over(key(&group))?
+                .alias("stalled_90d"),
+            (col("intakes") - col("median_days_to_service_items")).alias("still_waiting"),
+            rate(
+                "_served_within_30d",
+                "served_within_30d_rate_items",
+                "served_within_30d_rate",
+            ),
+            col("median_days_to_placement")
+                .gt(lit(45.0))
+                .alias("action_needed"),
+            rate(
+                "_at_or_above_wage_floor",
+                "at_or_above_wage_floor_rate_items",
+                "at_or_above_wage_floor_rate",
+            ),
+            rate("retained_90d", "first_jobs_due_90d", "retention_90d_rate"),
+            col("first_jobs_due_90d").alias("retention_90d_rate_items"),
+            config.wage_floor_expr(col(CONSORTIUM)).alias("wage_floor"),
+        ])
+        .select(
+            [
+                col(CONSORTIUM),
+                col(AGENCY),
+                lit(kind.name()).alias("period_kind"),
+                label_of(kind, col(PERIOD)).alias("period"),
+            ]
+            .into_iter()
+            .chain(
+                Table::Measures.columns()[4..]
+                    .iter()
+                    .map(|column| col(column.name)),
+            )
+            .collect::<Vec<_>>(),
+        ))
+}
+
+/// "Every agency that owns an episode or a job in the consortium's visible data gets a row"
+/// (and `ALL`), for every period from the consortium's first with an intake, a job or a wage
+/// record through the period of D, with the consortium's wage floor.
+fn grid(kind: PeriodKind, sources: &Sources, as_of: NaiveDate) -> PolarsResult<LazyFrame> {
+    let wage_period = match kind {
+        PeriodKind::Month => col("_month"),
+        PeriodKind::Quarter => col("_month").floor_div(lit(3)),
+    };
+    let firsts = concat(
+        [
+            sources
+                .episodes
+                .clone()
+                .select([col(CONSORTIUM), index_of(kind, "intake_on").alias(PERIOD)]),
+            sources
+                .placements
+                .clone()
+                .select([col(CONSORTIUM), index_of(kind, "start_on").alias(PERIOD)]),
+            sources.wages.clone().select([
+                col(CONSORTIUM),
+                wage_period.cast(DataType::Int32).alias(PERIOD),
+            ]),
+        ],
+        UnionArgs::default(),
+    )?
+    .group_by([col(CONSORTIUM)])
+    .agg([col(PERIOD).min().alias("_first")]);
+    let owners = concat(
+        [
+            sources
+                .episodes
+                .clone()
+                .select([col(CONSORTIUM), col(AGENCY)]),
+            sources
+                .placements
+                .clone()
+                .select([col(CONSORTIUM), col(AGENCY)]),
+            firsts
+                .clone()
+                .select([col(CONSORTIUM), lit(ALL).alias(AGENCY)]),
+        ],
+        UnionArgs::default(),
+    )?
+    .unique(None, UniqueKeepStrategy::Any);
+    Ok(owners
+        .join(
+            firsts,
+            [col(CONSORTIUM)],
+            [col(CONSORTIUM)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_column(
+            int_ranges(
+                col("_first"),
+                lit(index_of_date(kind, as_of) + 1),
+                lit(1),
+                DataType::Int32,
+            )
+            .alias(PERIOD),
+        )
+        .explode(
+            cols([PERIOD]),
+            ExplodeOptions {
+                empty_as_null: false,
+                keep_nulls: false,
+            },
+        )
+        .drop(cols(["_first"])))
+}
+
+/// Section 3.1: "`intakes`, `median_days_to_service` (those served by D), `still_waiting`,
+/// `served_within_30d_rate` (eligible as above): over episodes with `intake_on` in P."
+/// Eligible for the 30-day rate: `intake_on + 30 <= D`; within: served in at most 30 days.
+fn intake_cohort(
+    kind: PeriodKind,
+    episodes: LazyFrame,
+    as_of_days: i32,
+) -> PolarsResult<LazyFrame> {
+    let eligible = (days("intake_on") + lit(30)).lt_eq(lit(as_of_days));
+    group_with_all(
+        episodes.with_column(index_of(kind, "intake_on").alias(PERIOD)),
+        &PERIOD_KEY,
+        &[
+            len().cast(DataType::Int64).alias("intakes"),
+            median_of(col("days_to_service")).alias("median_days_to_service"),
+            col("days_to_service")
+                .count()
+                .cast(DataType::Int64)
+                .alias("median_days_to_service_items"),
+            count(eligible.clone()).alias("served_within_30d_rate_items"),
+            count(eligible.and(col("days_to_service").lt_eq(lit(30)))).alias("_served_within_30d"),
+        ],
+    )
+}
+
+/// Section 3.2: "`first_placements`, `median_days_to_placement`, `placed_over_45d`,
+/// `action_needed` (median over 45; null without a median): over episodes whose
+/// `first_placement_on` is in P."
+fn first_placements(kind: PeriodKind, episodes: LazyFrame) -> PolarsResult<LazyFrame> {
+    group_with_all(
+        episodes
+            .filter(col("first_placement_on").is_not_null())
+            .with_column(index_of(kind, "first_placement_on").alias(PERIOD)),
+        &PERIOD_KEY,
+        &[
+            len().cast(DataType::Int64).alias("first_placements"),
+            median_of(col("days_to_placement")).alias("median_days_to_placement"),
+            col("days_to_placement")
+                .count()
+                .cast(DataType::Int64)
+                .alias("median_days_to_placement_items"),
+            count(col("days_to_placement").gt(lit(45))).alias("placed_over_45d"),
+        ],
+    )
+}
+
+/// Section 3.3: "`assessed`, `assessed_not_placed` (no job by D): over episodes whose
+/// `first_assessment_on` is in P."
+fn assessed(kind: PeriodKind, episodes: LazyFrame) -> PolarsResult<LazyFrame> {
+    group_with_all(
+        episodes
+            .filter(col("first_assessment_on").is_not_null())
+            .with_column(index_of(kind, "first_assessment_on").alias(PERIOD)),
+        &PERIOD_KEY,
+        &[
+            len().cast(DataType::Int64).alias("assessed"),
+            count(col("first_placement_on").is_null()).alias("assessed_not_placed"),
+        ],
+    )
+}
+
+/// Section 3.3: "`stalled_90d`: of all the agency's episodes, those open at t = min(p1, D)
+/// (`intake_on <= t` and `exit_on` null or `> t`), first assessed on or before t - 90, with no
+/// job started on or before t."
+///
+/// An episode is stalled at every t in `[lo, hi]`, with `lo = max(intake_on,
+/// first_assessment_on + 90)` and `hi = min(exit_on - 1, first_placement_on - 1)`. As t grows
+/// with the period, the periods that count it are a run: from the period of `lo` (when `lo <=
+/// D`) through the last period whose t is at most `hi` — the period of D when `hi >= D`, else
+/// the last period ending on or before `hi`, which is the one before the period of `hi + 1`.
+/// Each episode adds 1 where its run starts and takes 1 away after it ends (`_stalled_from`,
+/// `_stalled_after`); the running sum over the periods is the count.
+fn stalled_changes(
+    kind: PeriodKind,
+    episodes: LazyFrame,
+    as_of: NaiveDate,
+    as_of_days: i32,
+) -> PolarsResult<LazyFrame> {
+    let lo = dsl::max_horizontal([days("intake_on"), days("first_assessment_on") + lit(90)])?;
+    let hi = dsl::min_horizontal([
+        days("exit_on") - lit(1),
+        days("first_placement_on") - lit(1),
+        lit(as_of_days),
+    ])?;
+    let runs = episodes
+        .filter(col("first_assessment_on").is_not_null())
+        .with_columns([lo.alias("_lo"), hi.alias("_hi")])
+        .filter(
+            col("_lo")
+                .lt_eq(col("_hi"))
+                .and(col("_lo").lt_eq(lit(as_of_days))),
+        )
+        .with_columns([
+            as_date(col("_lo"), "_lo_on"),
+            as_date(col("_hi") + lit(1), "_after_hi_on"),
+        ])
+        .with_columns([
+            index_of(kind, "_lo_on").alias("_from"),
+            when(col("_hi").eq(lit(as_of_days)))
+                .then(lit(index_of_date(kind, as_of) + 1))
+                .otherwise(index_of(kind, "_after_hi_on"))
+                .alias("_after"),
+        ])
+        .filter(col("_from").lt(col("_after")));
+    let changes = |at: &str, name: &str| {
+        group_with_all(
+            runs.clone().with_column(col(at).alias(PERIOD)),
+            &PERIOD_KEY,
+            &[len().cast(DataType::Int64).alias(name)],
+        )
+    };
+    let from = changes("_from", "_stalled_from")?;
+    let after = changes("_after", "_stalled_after")?;
+    Ok(from.join(
+        after,
+        key(&PERIOD_KEY),
+        key(&PERIOD_KEY),
+        JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
+    ))
+}
+
+/// Section 3.4: "`persons_placed`, `placements`, `median_hourly_wage`,
+/// `at_or_above_wage_floor_rate` ...: jobs starting in P", and 3.5:
+/// "`persons_moved_to_subsequent` (distinct persons with a job of `job_seq >= 2` starting in
+/// P)".
+fn jobs_starting(
+    kind: PeriodKind,
+    placements: LazyFrame,
+    config: &Config,
+) -> PolarsResult<LazyFrame> {
+    let floor = config.wage_floor_expr(col(CONSORTIUM));
+    group_with_all(
+        placements.with_columns([
+            index_of(kind, "start_on").alias(PERIOD),
+            col("hourly_wage").gt_eq(floor).alias("_at_floor"),
+        ]),
+        &PERIOD_KEY,
+        &[
+            len().cast(DataType::Int64).alias("placements"),
+            col(PERSON)
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("persons_placed"),
+            median_of(col("hourly_wage")).alias("median_hourly_wage"),
+            col("hourly_wage")
+                .count()
+                .cast(DataType::Int64)
+                .alias("median_hourly_wage_items"),
+            col("hourly_wage")
+                .count()
+                .cast(DataType::Int64)
+                .alias("at_or_above_wage_floor_rate_items"),
+            count(col("_at_floor")).alias("_at_or_above_wage_floor"),
+            col(PERSON)
+                .filter(col("job_seq").gt_eq(lit(2i64)))
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("persons_moved_to_subsequent"),
+        ],
+    )
+}
+
+/// Section 3.4: "`wages_reported`: ... wage records with `occurred_on` in P", under the job's
+/// agency; its items are the distinct persons behind them, counted exactly over the period.
+fn wages_reported(kind: PeriodKind, wages: LazyFrame) -> PolarsResult<LazyFrame> {
+    let period = match kind {
+        PeriodKind::Month => col("_month"),
+        PeriodKind::Quarter => col("_month").floor_div(lit(3)),
+    };
+    group_with_all(
+        wages.with_column(period.cast(DataType::Int32).alias(PERIOD)),
+        &PERIOD_KEY,
+        &[
+            col("gross_wages").sum().alias("wages_reported"),
+            col(PERSON_CODE)
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("wages_reported_items"),
+        ],
+    )
+}
+
+/// Section 3.5: "`first_jobs_due_90d` (first jobs with `start_on + 90` in P and `<= D`),
+/// `retained_90d`, `retention_90d_rate`".
+fn first_jobs_due(
+    kind: PeriodKind,
+    placements: LazyFrame,
+    as_of_days: i32,
+) -> PolarsResult<LazyFrame> {
+    let day_90 = days("start_on") + lit(90);
+    group_with_all(
+        placements
+            .filter(
+                col("job_seq")
+                    .eq(lit(1i64))
+                    .and(day_90.clone().lt_eq(lit(as_of_days))),
+            )
+            .with_column(as_date(day_90, "_day_90"))
+            .with_column(index_of(kind, "_day_90").alias(PERIOD)),
+        &PERIOD_KEY,
+        &[
+            len().cast(DataType::Int64).alias("first_jobs_due_90d"),
+            count(col("retained_90d")).alias("retained_90d"),
+        ],
+    )
+}
