@@ -828,3 +828,169 @@ fn corrections_duplicates_visibility_and_late_records() {
         1
     );
 }
+
+/// INDICATORS.md section 3 in the `measures` table, with D = 2026-05-20 (inside May and Q2).
+///
+/// Agency a1 (intakes only, no jobs):
+/// - p1: intake 01-05, assessment 01-30, open, no job. Stalled from t >= 01-30 + 90 = 04-30.
+/// - p2: intake 01-05, assessment 01-31, open, no job. Stalled from t >= 05-01.
+/// - p7: intake 01-02, assessment 01-02, exit 04-15. Stalled only on 04-02..04-14, which holds
+///   no period's t (03-31, 04-30, D), so never counted.
+///
+/// Agency a2 (intakes and placements): p4 intake 01-10, job J1 01-20 at $9 and J2 04-10 at
+/// $10; p3 intake 02-01, job 03-20 at $9; p6 intake 02-10, job 02-20 at $7 (under the $7.25
+/// floor); p5 intake 02-15, job 02-19 at $12. Wages: p4 $500 in April, p5 $300 in May.
+#[test]
+fn snapshot_measures_by_month_and_quarter() {
+    let dir = scratch();
+    let lake = dir.path().join("lake");
+    let mut feed = Feed::default();
+    let t = "T10:00:00Z";
+    let at = |day: &str| format!("2026-{day}{t}");
+    let job = |id: &str, wage: f64| {
+        format!(
+            r#""job_id":"{id}","hourly_wage":{wage},"hours_per_week":20,"competitive_integrated":true"#
+        )
+    };
+    let assessment = r#""assessment_type":"vocational""#;
+    let mut n = 0;
+    let mut add = |kind: &str, agency: &str, who: &str, day: &str, payload: &str| {
+        n += 1;
+        feed.event(
+            n,
+            kind,
+            agency,
+            who,
+            &format!("2026-{day}"),
+            &at(day),
+            None,
+            payload,
+        );
+    };
+    add("intake", "a1", "p1", "01-05", "");
+    add("assessment", "a1", "p1", "01-30", assessment);
+    add("intake", "a1", "p2", "01-05", "");
+    add("assessment", "a1", "p2", "01-31", assessment);
+    add("intake", "a1", "p7", "01-02", "");
+    add("assessment", "a1", "p7", "01-02", assessment);
+    add("exit", "a1", "p7", "04-15", r#""outcome":"other""#);
+    add("intake", "a2", "p4", "01-10", "");
+    add("placement", "a2", "p4", "01-20", &job("J1", 9.0));
+    add("placement", "a2", "p4", "04-10", &job("J2", 10.0));
+    add("intake", "a2", "p3", "02-01", "");
+    add("placement", "a2", "p3", "03-20", &job("J3", 9.0));
+    add("intake", "a2", "p6", "02-10", "");
+    add("placement", "a2", "p6", "02-20", &job("J4", 7.0));
+    add("intake", "a2", "p5", "02-15", "");
+    add("placement", "a2", "p5", "02-19", &job("J5", 12.0));
+    let wage = |id: &str, start: &str, end: &str, amount: f64| {
+        format!(
+            r#""job_id":"{id}","period_start":"2026-{start}","period_end":"2026-{end}","gross_wages":{amount},"hours_worked":20"#
+        )
+    };
+    add(
+        "wage",
+        "a2",
+        "p4",
+        "04-14",
+        &wage("J1", "04-01", "04-14", 500.0),
+    );
+    add(
+        "wage",
+        "a2",
+        "p5",
+        "05-14",
+        &wage("J5", "05-01", "05-14", 300.0),
+    );
+    feed.load(&lake);
+    let tables = transform(&lake, &dir.path().join("out"), "2026-05-20");
+    let measures = &tables["measures"];
+    let at =
+        |agency: &str, period: &str| row(measures, &[("agency_id", agency), ("period", period)]);
+
+    // The grid: a1, a2 and ALL for the months 2026-01 (first intake, 01-02) to 2026-05 (D)
+    // and the quarters 2026Q1 and 2026Q2: 3 × (5 + 2) = 21 rows.
+    assert_eq!(measures.height(), 21);
+    assert_eq!(at("a2", "2026Q2")["period_kind"], "quarter");
+    assert_eq!(at("a1", "2026-03")["wage_floor"], "7.25");
+
+    // 1. January, a1: intakes p1, p2, p7, served after 25, 26 and 0 days → median 25, over 3;
+    // all three are 30 days past intake by D and were served within 30 → rate 3/3 = 1.
+    let jan_a1 = at("a1", "2026-01");
+    assert_eq!(jan_a1["intakes"], "3");
+    assert_eq!(jan_a1["median_days_to_service"], "25");
+    assert_eq!(jan_a1["median_days_to_service_items"], "3");
+    assert_eq!(jan_a1["still_waiting"], "0");
+    assert_eq!(jan_a1["served_within_30d_rate"], "1");
+    assert_eq!(jan_a1["served_within_30d_rate_items"], "3");
+    // February, a2: p3 (47 days), p6 (10), p5 (4) → median 10; within 30: p6, p5 → 2/3.
+    let feb_a2 = at("a2", "2026-02");
+    assert_eq!(feb_a2["intakes"], "3");
+    assert_eq!(feb_a2["median_days_to_service"], "10");
+    assert_close(num(&feb_a2, "served_within_30d_rate"), 2.0 / 3.0);
+
+    // 2. action_needed: March, a2: p3's first job after 47 days → median 47 > 45 → true,
+    // placed_over_45d 1. January, a2: p4 after 10 days → false. March, a1: no first job, no
+    // median → null. Q1, a2: 10 (p4), 4 (p5), 10 (p6), 47 (p3) → median (10 + 10) / 2 = 10.
+    let mar_a2 = at("a2", "2026-03");
+    assert_eq!(mar_a2["first_placements"], "1");
+    assert_eq!(mar_a2["median_days_to_placement"], "47");
+    assert_eq!(mar_a2["placed_over_45d"], "1");
+    assert_eq!(mar_a2["action_needed"], "true");
+    assert_eq!(at("a2", "2026-01")["action_needed"], "false");
+    let mar_a1 = at("a1", "2026-03");
+    assert_eq!(mar_a1["median_days_to_placement"], "null");
+    assert_eq!(mar_a1["action_needed"], "null");
+    assert_eq!(mar_a1["median_days_to_placement_items"], "0");
+    let q1_a2 = at("a2", "2026Q1");
+    assert_eq!(q1_a2["first_placements"], "4");
+    assert_eq!(q1_a2["median_days_to_placement"], "10");
+    assert_eq!(q1_a2["action_needed"], "false");
+
+    // 3. January, a1: p1, p2, p7 first assessed, none placed by D.
+    assert_eq!(jan_a1["assessed"], "3");
+    assert_eq!(jan_a1["assessed_not_placed"], "3");
+    // stalled_90d at t = 04-30 (April): t - 90 = 01-30, so p1 (assessed 01-30) counts and p2
+    // (01-31) does not; p7 exited 04-15 <= t. At t = D = 05-20 (May and Q2): t - 90 = 02-19,
+    // p1 and p2 count. At t = 03-31 (March, Q1): t - 90 = 12-31 of 2025, nobody.
+    assert_eq!(at("a1", "2026-04")["stalled_90d"], "1");
+    assert_eq!(at("a1", "2026-05")["stalled_90d"], "2");
+    assert_eq!(at("a1", "2026Q2")["stalled_90d"], "2");
+    assert_eq!(at("a1", "2026-03")["stalled_90d"], "0");
+    assert_eq!(at("a1", "2026Q1")["stalled_90d"], "0");
+    assert_eq!(at("ALL", "2026-04")["stalled_90d"], "1");
+
+    // 4. February, a2: J4 ($7) and J5 ($12) start → 2 jobs, 2 persons, median 9.5, at or
+    // above $7.25: 1 of 2. April, a2: J2 ($10), p4's second job → moved to subsequent 1.
+    assert_eq!(feb_a2["placements"], "2");
+    assert_eq!(feb_a2["persons_placed"], "2");
+    assert_eq!(feb_a2["median_hourly_wage"], "9.5");
+    assert_eq!(feb_a2["at_or_above_wage_floor_rate"], "0.5");
+    assert_eq!(feb_a2["at_or_above_wage_floor_rate_items"], "2");
+    let apr_a2 = at("a2", "2026-04");
+    assert_eq!(apr_a2["placements"], "1");
+    assert_eq!(apr_a2["median_hourly_wage"], "10");
+    assert_eq!(apr_a2["persons_moved_to_subsequent"], "1");
+    assert_eq!(feb_a2["persons_moved_to_subsequent"], "0");
+    // Wages: April $500 from p4, May $300 from p5; Q2 $800 from 2 distinct persons (one per
+    // month, so no month alone shows 2).
+    assert_eq!(apr_a2["wages_reported"], "500");
+    assert_eq!(apr_a2["wages_reported_items"], "1");
+    let q2_a2 = at("a2", "2026Q2");
+    assert_eq!(q2_a2["wages_reported"], "800");
+    assert_eq!(q2_a2["wages_reported_items"], "2");
+    assert_eq!(at("a1", "2026Q2")["wages_reported"], "0");
+
+    // 5. First jobs due: J1 (01-20 + 90 = 04-20) in April; J5 (02-19 + 90 = 05-20 = D) in May,
+    // due at D; J4 (02-20 + 90 = 05-21 > D) and J3 (03-20 + 90 = 06-18) not yet. None ended:
+    // both due jobs retained → May 1 of 1, Q2 2 of 2. J2 is a second job, never due.
+    assert_eq!(apr_a2["first_jobs_due_90d"], "1");
+    let may_a2 = at("a2", "2026-05");
+    assert_eq!(may_a2["first_jobs_due_90d"], "1");
+    assert_eq!(may_a2["retained_90d"], "1");
+    assert_eq!(may_a2["retention_90d_rate"], "1");
+    assert_eq!(may_a2["retention_90d_rate_items"], "1");
+    assert_eq!(q2_a2["first_jobs_due_90d"], "2");
+    assert_eq!(q2_a2["retained_90d"], "2");
+    assert_eq!(at("a1", "2026-05")["retention_90d_rate"], "null");
+}
