@@ -31,6 +31,7 @@ KEYS: dict[str, list[str]] = {
     "turnover": ["consortium_id", "agency_id", "month"],
     "employment_outcomes": ["consortium_id", "agency_id", "quarter"],
     "data_quality": ["consortium_id", "agency_id", "issue"],
+    "measures": ["consortium_id", "agency_id", "period_kind", "period"],
 }
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
