@@ -1,5 +1,6 @@
 //! Column names shared by the transform steps, and small expression helpers.
 
+use outcomes_schemas::EventType;
 use polars::prelude::*;
 
 /// `consortium_id`.
@@ -21,6 +22,11 @@ pub(crate) const ISSUE: &str = "issue";
 /// How many `data_quality` items a row of issues stands for.
 pub(crate) const ITEMS: &str = "_items";
 pub(crate) use outcomes_schemas::tables::ALL_AGENCIES as ALL;
+
+/// Whether the row's `event_type` is `kind`.
+pub(crate) fn is_type(kind: EventType) -> Expr {
+    col(EVENT_TYPE).eq(lit(kind.as_str()))
+}
 
 /// Column expressions for a list of names.
 pub(crate) fn key(names: &[&str]) -> Vec<Expr> {

@@ -7,8 +7,9 @@
 
 use polars::prelude::*;
 
-use crate::names::{AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, key};
+use crate::names::{AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, is_type, key};
 use crate::plan::ROW;
+use outcomes_schemas::EventType;
 use outcomes_schemas::tables::Issue;
 
 /// One item per row of `frame`, under the row's own agency.
@@ -126,7 +127,7 @@ pub(crate) fn correct(
     links: LazyFrame,
     targets: LazyFrame,
 ) -> PolarsResult<(LazyFrame, LazyFrame)> {
-    let is_retraction = col(EVENT_TYPE).eq(lit("retraction"));
+    let is_retraction = is_type(EventType::Retraction);
     let retractions = links.clone().filter(is_retraction.clone());
     let retracted = targets
         .clone()
@@ -154,14 +155,14 @@ pub(crate) fn correct(
     let bad_retraction = issue_rows(
         resolved
             .clone()
-            .filter(col("_target_type").eq(lit("retraction"))),
+            .filter(col("_target_type").eq(lit(EventType::Retraction.as_str()))),
         Issue::BadRetractionTarget,
     );
     let voided = resolved
         .filter(
             col("_target_type")
                 .is_not_null()
-                .and(col("_target_type").neq(lit("retraction"))),
+                .and(col("_target_type").neq(lit(EventType::Retraction.as_str()))),
         )
         .select([col(CONSORTIUM), col("retracted_event_id").alias(EVENT_ID)])
         .unique(None, UniqueKeepStrategy::Any);

@@ -6,6 +6,7 @@
 //! never summed from agency rates.
 
 use chrono::{Datelike, NaiveDate};
+use outcomes_schemas::SeparationReason;
 use outcomes_schemas::tables::Table;
 use polars::prelude::*;
 
@@ -499,7 +500,8 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
         len().cast(DataType::Int64).alias("separations"),
         count(on_e).alias("_ends_on_e"),
     ];
-    for reason in ["quit", "laid_off", "fired", "temporary_end", "other"] {
+    for reason in SeparationReason::ALL {
+        let reason = reason.as_str();
         end_aggs.push(
             count(col("separation_reason").eq(lit(reason))).alias(format!("separations_{reason}")),
         );

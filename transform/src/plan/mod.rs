@@ -12,11 +12,12 @@
 
 mod walk;
 
+use outcomes_schemas::EventType;
 use polars::prelude::*;
 
 use crate::names::{
-    AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, PERSON, PERSON_CODE, days, key,
-    month_index,
+    AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, PERSON, PERSON_CODE, days, is_type,
+    key, month_index,
 };
 use crate::resolve::{correct, dedupe};
 use crate::rules::wage_status;
@@ -44,10 +45,10 @@ pub(crate) struct Facts {
 }
 
 /// Whether the event type is one of `types`.
-fn one_of(types: &[&str]) -> Expr {
+fn one_of(types: &[EventType]) -> Expr {
     types
         .iter()
-        .map(|t| col(EVENT_TYPE).eq(lit(*t)))
+        .map(|t| is_type(*t))
         .reduce(Expr::or)
         .unwrap_or(lit(false))
 }
@@ -168,11 +169,7 @@ fn read_hashes_and_links(visible: LazyFrame) -> PolarsResult<(DataFrame, DataFra
         .clone()
         .select([col(ROW), id_hash(EVENT_ID).alias("_hash")]);
     let links = visible
-        .filter(
-            col(EVENT_TYPE)
-                .eq(lit("retraction"))
-                .or(col("supersedes").is_not_null()),
-        )
+        .filter(is_type(EventType::Retraction).or(col("supersedes").is_not_null()))
         .select([
             col(ROW),
             col(CONSORTIUM),
@@ -303,14 +300,14 @@ struct Kept {
 /// since only people with an intake have episodes: everyone else's events are ignored
 /// (`outside_episode`, `unknown_job`) whatever their key.
 fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
-    let read = |types: &[&str], columns: &[&str]| {
+    let read = |types: &[EventType], columns: &[&str]| {
         let mut columns = key(columns);
         columns.extend([col(CONSORTIUM), col(AGENCY), col(PERSON)]);
         kept.clone().filter(one_of(types)).select(columns)
     };
     let walked = [EVENT_ID, EVENT_TYPE, "occurred_on", "recorded_at"];
     let tokens = collect_compact(read(
-        &["intake", "exit"],
+        &[EventType::Intake, EventType::Exit],
         &[&walked[..], &["exit_outcome"]].concat(),
     ))?;
     let persons = tokens
@@ -344,15 +341,19 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
         "competitive_integrated",
     ];
     let activities = collect_compact(coded(read(
-        &["assessment", "service", "placement"],
+        &[
+            EventType::Assessment,
+            EventType::Service,
+            EventType::Placement,
+        ],
         &[&walked[..], &placement[..]].concat(),
     )))?;
     let separations = collect_compact(coded(read(
-        &["separation"],
+        &[EventType::Separation],
         &[&walked[..], &["job_id", "separation_reason"]].concat(),
     )))?;
     let wages = read(
-        &["wage"],
+        &[EventType::Wage],
         &[
             "occurred_on",
             "job_id",
@@ -577,8 +578,8 @@ pub(crate) fn derive(
     // 10M (docs/BENCHMARKS.md) and would hold the wage records to keep their order.
     let dropped = lit(resolution.dropped).implode(false);
     let kept = visible_events.filter(
-        col(EVENT_TYPE)
-            .neq(lit("retraction"))
+        is_type(EventType::Retraction)
+            .not()
             .and(col(ROW).is_in(dropped, false).not()),
     );
     let [hash0, hash1, hash2, hash3] = HASH_SEEDS;

@@ -10,6 +10,7 @@ use crate::names::{
     AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, PERSON_CODE,
 };
 use crate::rules::{self, Day, Job, Span, Step, Token};
+use outcomes_schemas::EventType;
 use outcomes_schemas::tables::Issue;
 
 /// What the walk decided for one part.
@@ -125,7 +126,7 @@ fn walk_episodes(
     let kinds: Vec<Token> = texts(tokens, EVENT_TYPE)?
         .into_iter()
         .map(|kind| {
-            if kind == "intake" {
+            if kind == EventType::Intake.as_str() {
                 Token::Intake
             } else {
                 Token::Exit
@@ -245,8 +246,14 @@ fn walk_activities<'a>(
         for index in rows {
             match episode_of(episodes, first_code, code, day[index]) {
                 Err(issue) => items.push(index, issue),
-                Ok(episode) if kinds[index] == "placement" => placements.push((index, episode)),
-                Ok(episode) => activity.add(episode, day[index], kinds[index] == "assessment"),
+                Ok(episode) if kinds[index] == EventType::Placement.as_str() => {
+                    placements.push((index, episode))
+                }
+                Ok(episode) => activity.add(
+                    episode,
+                    day[index],
+                    kinds[index] == EventType::Assessment.as_str(),
+                ),
             }
         }
         let (Some(code), false) = (code, placements.is_empty()) else {
