@@ -50,6 +50,9 @@ pub enum ReportError {
         /// The missing item.
         what: &'static str,
     },
+    /// The HTML template failed to render (a defect of the program, not of the data).
+    #[error("cannot render the HTML page")]
+    Render(#[source] askama::Error),
     /// The tables hold no row of the consortium asked for.
     #[error("the tables hold no data for consortium {consortium:?}; they hold {}", known_list(.known))]
     UnknownConsortium {

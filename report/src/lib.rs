@@ -154,7 +154,10 @@ pub fn publish(snapshot: &Snapshot, out: &Path) -> Result<Published, ReportError
     let documents = [
         ("snapshot.json", render::json(snapshot)),
         ("snapshot.csv", render::csv(snapshot)),
-        ("index.html", render::html(snapshot)),
+        (
+            "index.html",
+            render::html(snapshot).map_err(ReportError::Render)?,
+        ),
     ];
     let files: Vec<PathBuf> = documents
         .iter()

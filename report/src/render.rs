@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use chrono::NaiveDate;
 use plotters::prelude::*;
 use serde_json::{Map, Value as Json, json};
 
@@ -121,17 +122,10 @@ pub fn csv(snapshot: &Snapshot) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A cell for people: counts as integers, rates as percentages, days and dollars rounded.
 fn display(measure: Measure, cell: Cell, k: i64) -> String {
     match cell {
-        Cell::Withheld(_) => format!("&lt;{k}"),
+        Cell::Withheld(_) => withheld_text(k),
         Cell::Shown(Value::Count(n)) => n.to_string(),
         Cell::Shown(Value::Flag(b)) => match b {
             Some(true) => "yes".into(),
@@ -284,113 +278,158 @@ fn chart(snapshot: &Snapshot, measure: Measure) -> String {
     svg
 }
 
-/// `index.html`: one self-contained page (inline CSS and SVG, no scripts or external files).
-pub fn html(snapshot: &Snapshot) -> Vec<u8> {
-    let k = snapshot.suppression_k;
-    let title = format!(
-        "Employment outcomes — {} — {}",
-        escape(&snapshot.consortium_id),
-        snapshot.period
-    );
-    let mut page = String::new();
-    let _ = write!(
-        page,
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 62rem; color: #1d2733; line-height: 1.45; padding: 0 1rem; }}
-h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }}
-h2 {{ font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 2px solid #1f5e99; padding-bottom: .2rem; }}
-.meta {{ color: #4a5866; margin-top: 0; }}
-table {{ border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .92rem; }}
-th, td {{ padding: .35rem .5rem; border-bottom: 1px solid #d6dde4; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
-thead th {{ background: #eef3f8; }}
-tr.all td {{ font-weight: 600; background: #f7f9fb; }}
-.definition {{ color: #34414e; }}
-.note {{ font-size: .85rem; color: #4a5866; }}
-figure {{ margin: .5rem 0; }}
-figcaption {{ font-size: .85rem; color: #4a5866; }}
-</style>
-</head>
-<body>
-<h1>{title}</h1>
-<p class="meta">Period {start} to {end} · data as known on {as_of} · wage floor ${floor:.2} per hour · cells under {k} withheld</p>
-"#,
-        start = snapshot.period.start(),
-        end = snapshot.period.end(),
-        as_of = snapshot.as_of,
-        floor = snapshot.wage_floor,
-    );
-    for indicator in &INDICATORS {
-        let measures: Vec<Measure> = Measure::ALL
-            .into_iter()
-            .filter(|m| m.indicator() == indicator.number)
-            .collect();
-        let _ = write!(
-            page,
-            "<section>\n<h2>{}. {}</h2>\n<p class=\"definition\">{}</p>\n<table>\n<thead><tr><th>Agency</th>",
-            indicator.number,
-            indicator.title,
-            escape(indicator.definition)
-        );
-        for measure in &measures {
-            let _ = write!(page, "<th>{}</th>", measure.name().replace('_', " "));
-        }
-        page.push_str("</tr></thead>\n<tbody>\n");
-        for row in &snapshot.rows {
-            let class = if row.agency_id == ALL {
-                " class=\"all\""
-            } else {
-                ""
-            };
-            let name = if row.agency_id == ALL {
+/// One indicator's section of the page, as text: the template escapes every field but the
+/// chart.
+struct Section {
+    number: u8,
+    title: &'static str,
+    definition: &'static str,
+    headers: Vec<String>,
+    rows: Vec<PageRow>,
+    chart: String,
+    caption: String,
+    percent: bool,
+}
+
+struct PageRow {
+    all: bool,
+    name: String,
+    cells: Vec<String>,
+}
+
+/// `report/templates/index.html`, compiled in by askama and escaped by construction.
+#[derive(askama::Template)]
+#[template(path = "index.html")]
+struct Page {
+    title: String,
+    start: NaiveDate,
+    end: NaiveDate,
+    as_of: NaiveDate,
+    wage_floor: String,
+    k: i64,
+    sections: Vec<Section>,
+    history: usize,
+    definitions_version: String,
+    program_version: String,
+    input_tables: String,
+}
+
+fn section(snapshot: &Snapshot, indicator: &Indicator) -> Section {
+    let measures: Vec<Measure> = Measure::ALL
+        .into_iter()
+        .filter(|m| m.indicator() == indicator.number)
+        .collect();
+    let rows = snapshot
+        .rows
+        .iter()
+        .map(|row| PageRow {
+            all: row.agency_id == ALL,
+            name: if row.agency_id == ALL {
                 "All agencies".to_owned()
             } else {
-                escape(&row.agency_id)
-            };
-            let _ = write!(page, "<tr{class}><td>{name}</td>");
-            for measure in &measures {
-                let cell = row
-                    .cell(*measure)
-                    .unwrap_or(Cell::Shown(Value::Number(None)));
-                let _ = write!(page, "<td>{}</td>", display(*measure, cell, k));
-            }
-            page.push_str("</tr>\n");
-        }
-        let _ = write!(
-            page,
-            "</tbody>\n</table>\n<figure>\n{}\n<figcaption>All agencies: {} over the last {} periods{}.</figcaption>\n</figure>\n</section>\n",
-            chart(snapshot, indicator.headline),
-            indicator.headline.name().replace('_', " "),
-            snapshot.history.len(),
-            if indicator.headline == Measure::Retention90dRate {
-                " (percent)"
-            } else {
-                ""
-            }
-        );
+                row.agency_id.clone()
+            },
+            cells: measures
+                .iter()
+                .map(|measure| {
+                    let cell = row
+                        .cell(*measure)
+                        .unwrap_or(Cell::Shown(Value::Number(None)));
+                    display(*measure, cell, snapshot.suppression_k)
+                })
+                .collect(),
+        })
+        .collect();
+    Section {
+        number: indicator.number,
+        title: indicator.title,
+        definition: indicator.definition,
+        headers: measures
+            .iter()
+            .map(|m| m.name().replace('_', " "))
+            .collect(),
+        rows,
+        chart: chart(snapshot, indicator.headline),
+        caption: indicator.headline.name().replace('_', " "),
+        percent: indicator.headline == Measure::Retention90dRate,
     }
-    let _ = write!(
-        page,
-        r#"<h2>About these numbers</h2>
-<p class="note">Definitions: INDICATORS.md version {definitions}. Counts from 1 to {k_minus} and medians or rates over fewer than {k} people or jobs are withheld (shown as &lt;{k}); where one withheld value could be worked out from the total, a second value is withheld too. The tables behind this page are exact; this page and its JSON and CSV files are not. Program version {program}. Input tables (SHA-256): {tables}.</p>
-</body>
-</html>
-"#,
-        definitions = escape(&snapshot.definitions_version),
-        k_minus = k - 1,
-        program = escape(&snapshot.program_version),
-        tables = snapshot
+}
+
+/// `index.html`: one self-contained page (inline CSS and SVG, no scripts or external files).
+pub fn html(snapshot: &Snapshot) -> Result<Vec<u8>, askama::Error> {
+    let page = Page {
+        title: format!(
+            "Employment outcomes — {} — {}",
+            snapshot.consortium_id, snapshot.period
+        ),
+        start: snapshot.period.start(),
+        end: snapshot.period.end(),
+        as_of: snapshot.as_of,
+        wage_floor: format!("{:.2}", snapshot.wage_floor),
+        k: snapshot.suppression_k,
+        sections: INDICATORS
+            .iter()
+            .map(|indicator| section(snapshot, indicator))
+            .collect(),
+        history: snapshot.history.len(),
+        definitions_version: snapshot.definitions_version.clone(),
+        program_version: snapshot.program_version.clone(),
+        input_tables: snapshot
             .input_tables
             .iter()
-            .map(|(name, hash)| format!("{} {}", escape(name), &hash[..hash.len().min(12)]))
+            .map(|(name, hash)| format!("{name} {}", &hash[..hash.len().min(12)]))
             .collect::<Vec<_>>()
             .join(", "),
-    );
-    page.into_bytes()
+    };
+    askama::Template::render(&page).map(String::into_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Period, Withholding};
+
+    fn snapshot(agency: &str) -> Snapshot {
+        let row = |agency_id: &str| Row {
+            agency_id: agency_id.to_owned(),
+            cells: vec![
+                (Measure::Intakes, Cell::Shown(Value::Count(12))),
+                (
+                    Measure::PersonsPlaced,
+                    Cell::Withheld(Withholding::SmallCount),
+                ),
+            ],
+        };
+        let period: Period = "2026Q3".parse().unwrap();
+        Snapshot {
+            consortium_id: "north-shore".into(),
+            period,
+            as_of: period.end(),
+            suppression_k: 10,
+            wage_floor: 7.25,
+            definitions_version: "1".into(),
+            program_version: "0.1.0".into(),
+            lake_watermark: "{}".into(),
+            input_tables: std::collections::BTreeMap::from([(
+                "measures.parquet".into(),
+                "ab".repeat(32),
+            )]),
+            rows: vec![row(agency), row(ALL)],
+            history: vec![(period, row(ALL))],
+        }
+    }
+
+    #[test]
+    fn the_page_escapes_what_it_shows() {
+        let page = String::from_utf8(html(&snapshot("<b>a&b</b>")).unwrap()).unwrap();
+        assert!(
+            page.contains("<td>&#60;b&#62;a&#38;b&#60;/b&#62;</td>"),
+            "{page}"
+        );
+        assert!(!page.contains("<b>"));
+        // A withheld cell reads <k, escaped; the ALL row is labelled and marked.
+        assert!(page.contains("<td>&#60;10</td>"));
+        assert!(page.contains(r#"<tr class="all"><td>All agencies</td><td>12</td>"#));
+        assert!(page.contains("<svg"));
+    }
 }
