@@ -110,26 +110,61 @@ pub(crate) fn quarter_label_of(index: Expr) -> Expr {
 /// Builds the tables, all lazily.
 pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsResult<Tables> {
     let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
-    let episode = [PERSON_CODE, EPISODE_NO];
-    // The person key back in place of the code, for the per-person tables.
-    let person_keys = |frame: LazyFrame| {
-        frame.join(
-            facts
-                .persons
-                .clone()
-                .select([col(PERSON_CODE), col(PERSON)]),
-            [col(PERSON_CODE)],
-            [col(PERSON_CODE)],
-            JoinArgs::new(JoinType::Left),
-        )
-    };
+    let episodes = episodes(&facts)?;
+    let placements =
+        with_person_keys(&facts, facts.jobs.clone()).select(columns_of(Table::Placements));
+    let cohort_timeliness = cohort_timeliness(episodes.clone(), as_of_days)?;
+    let first_job_retention = first_job_retention(placements.clone())?;
+    let turnover = turnover(placements.clone(), as_of)?;
+    Ok(Tables {
+        tables: vec![
+            (Table::Episodes, episodes),
+            (Table::Placements, placements),
+            (Table::CohortTimeliness, cohort_timeliness),
+            (Table::FirstJobRetention, first_job_retention),
+            (Table::Turnover, turnover),
+            (
+                Table::EmploymentOutcomes,
+                employment_outcomes(&facts, config)?,
+            ),
+            (Table::DataQuality, data_quality(facts.issues)?),
+            (Table::WagesMonthly, wages_monthly(facts.wages.clone())?),
+        ],
+        wages: facts.wages,
+    })
+}
 
-    // episodes
+/// The contract's columns of `table`, in its order: what a table's last `select` keeps.
+fn columns_of(table: Table) -> Vec<Expr> {
+    table
+        .columns()
+        .iter()
+        .map(|column| col(column.name))
+        .collect()
+}
+
+/// `frame` with the person key back in place of the person code, for the per-person tables.
+fn with_person_keys(facts: &Facts, frame: LazyFrame) -> LazyFrame {
+    frame.join(
+        facts
+            .persons
+            .clone()
+            .select([col(PERSON_CODE), col(PERSON)]),
+        [col(PERSON_CODE)],
+        [col(PERSON_CODE)],
+        JoinArgs::new(JoinType::Left),
+    )
+}
+
+/// `episodes`: the walked episodes with their first job start, job count, first service and
+/// waits.
+fn episodes(facts: &Facts) -> PolarsResult<LazyFrame> {
+    let episode = [PERSON_CODE, EPISODE_NO];
     let job_starts = facts.jobs.clone().group_by(key(&episode)).agg([
         col("start_on").min().alias("first_placement_on"),
         len().cast(DataType::Int64).alias("placements"),
     ]);
-    let episodes = person_keys(facts.episodes)
+    Ok(with_person_keys(facts, facts.episodes.clone())
         .join(
             job_starts,
             key(&episode),
@@ -153,55 +188,14 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
                 .cast(DataType::Int64)
                 .alias("days_to_placement"),
         ])
-        .select(key(&[
-            CONSORTIUM,
-            AGENCY,
-            PERSON,
-            EPISODE_NO,
-            "intake_on",
-            "cohort_month",
-            "exit_on",
-            "exit_outcome",
-            "first_service_on",
-            "first_assessment_on",
-            "first_placement_on",
-            "days_to_service",
-            "days_to_placement",
-            "assessments",
-            "services",
-            "placements",
-        ]));
+        .select(columns_of(Table::Episodes)))
+}
 
-    // placements
-    let placements = person_keys(facts.jobs.clone()).select(key(&[
-        CONSORTIUM,
-        AGENCY,
-        PERSON,
-        EPISODE_NO,
-        "job_id",
-        "employer_key",
-        "start_on",
-        "end_on",
-        "separation_reason",
-        "hourly_wage",
-        "hours_per_week",
-        "weekly_earnings",
-        "competitive_integrated",
-        "job_seq",
-        "days_employed",
-        "retained_30d",
-        "retained_90d",
-        "retained_180d",
-        "next_start_on",
-        "wages_total",
-        "hours_total",
-        "wage_records",
-    ]));
-
-    // cohort_timeliness
+/// `cohort_timeliness`: intake cohorts by agency and month.
+fn cohort_timeliness(episodes: LazyFrame, as_of_days: i32) -> PolarsResult<LazyFrame> {
     let eligible = |n: i32| (days("intake_on") + lit(n)).lt_eq(lit(as_of_days));
-    let cohort_timeliness = group_with_all(
-        episodes.clone(),
+    Ok(group_with_all(
+        episodes,
         &[CONSORTIUM, AGENCY, "cohort_month"],
         &[
             len().cast(DataType::Int64).alias("intakes"),
@@ -240,30 +234,11 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             "placed_within_45d_rate",
         ),
     ])
-    .select(key(&[
-        CONSORTIUM,
-        AGENCY,
-        "cohort_month",
-        "intakes",
-        "served",
-        "still_waiting",
-        "median_days_to_service",
-        "p90_days_to_service",
-        "eligible_30d",
-        "served_within_30d",
-        "served_within_30d_rate",
-        "placed",
-        "median_days_to_placement",
-        "p90_days_to_placement",
-        "eligible_45d",
-        "placed_within_45d",
-        "placed_within_45d_rate",
-        "assessed",
-        "assessed_not_placed",
-        "exited",
-    ]));
+    .select(columns_of(Table::CohortTimeliness)))
+}
 
-    // first_job_retention
+/// `first_job_retention`: first jobs by agency and start month.
+fn first_job_retention(placements: LazyFrame) -> PolarsResult<LazyFrame> {
     let mut retention_aggs = vec![len().cast(DataType::Int64).alias("first_jobs")];
     for n in [30, 90, 180] {
         let column = format!("retained_{n}d");
@@ -277,10 +252,9 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         median_of(days("next_start_on") - days("end_on")).alias("median_days_to_next_job"),
     ]);
     let first_jobs = placements
-        .clone()
         .filter(col("job_seq").eq(lit(1i64)))
         .with_column(month_label("start_on").alias("start_month"));
-    let first_job_retention = group_with_all(
+    Ok(group_with_all(
         first_jobs,
         &[CONSORTIUM, AGENCY, "start_month"],
         &retention_aggs,
@@ -290,28 +264,11 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         rate("retained_90d", "eligible_90d", "retention_90d_rate"),
         rate("retained_180d", "eligible_180d", "retention_180d_rate"),
     ])
-    .select(key(&[
-        CONSORTIUM,
-        AGENCY,
-        "start_month",
-        "first_jobs",
-        "eligible_30d",
-        "retained_30d",
-        "retention_30d_rate",
-        "eligible_90d",
-        "retained_90d",
-        "retention_90d_rate",
-        "eligible_180d",
-        "retained_180d",
-        "retention_180d_rate",
-        "separated",
-        "moved_to_subsequent",
-        "median_days_to_next_job",
-    ]));
+    .select(columns_of(Table::FirstJobRetention)))
+}
 
-    let turnover = turnover(placements.clone(), as_of)?;
-
-    // employment_outcomes
+/// `employment_outcomes`: jobs starting and wages reported by agency and quarter.
+fn employment_outcomes(facts: &Facts, config: &Config) -> PolarsResult<LazyFrame> {
     let floor = config.wage_floor_expr(col(CONSORTIUM));
     let outcome_keys = [CONSORTIUM, AGENCY, "_quarter"];
     let job_measures = group_with_all(
@@ -354,7 +311,7 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
                 .alias("persons_with_wages"),
         ],
     )?;
-    let employment_outcomes = job_measures
+    Ok(job_measures
         .join(
             wage_measures,
             key(&outcome_keys),
@@ -373,29 +330,14 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
             floor.alias("wage_floor"),
             quarter_label_of(col("_quarter")).alias("quarter"),
         ])
-        .select(key(&[
-            CONSORTIUM,
-            AGENCY,
-            "quarter",
-            "placements",
-            "persons_placed",
-            "first_placements",
-            "median_hourly_wage",
-            "mean_hourly_wage",
-            "median_hours_per_week",
-            "median_weekly_earnings",
-            "at_or_above_wage_floor",
-            "wage_floor",
-            "competitive_integrated",
-            "wages_reported",
-            "hours_reported",
-            "persons_with_wages",
-        ]));
+        .select(columns_of(Table::EmploymentOutcomes)))
+}
 
-    // wages_monthly: an extra table (not in INDICATORS.md) so that reports can total wages
-    // for any month or quarter without reading every wage record.
-    let wages_monthly = group_with_all(
-        facts.wages.clone(),
+/// `wages_monthly`, an extra table (not in INDICATORS.md): wage totals by agency and month, for
+/// analysts who total wages over other spans than the quarter.
+fn wages_monthly(wages: LazyFrame) -> PolarsResult<LazyFrame> {
+    Ok(group_with_all(
+        wages,
         &[CONSORTIUM, AGENCY, "_month"],
         &[
             col("gross_wages").sum().alias("wages_reported"),
@@ -415,27 +357,16 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
         col("hours_reported"),
         col("wage_records"),
         col("persons_with_wages"),
-    ]);
+    ]))
+}
 
-    let data_quality = group_with_all(
-        facts.issues,
+/// `data_quality`: the items of every rule and the ingest rejections, by agency and issue.
+fn data_quality(issues: LazyFrame) -> PolarsResult<LazyFrame> {
+    group_with_all(
+        issues,
         &[CONSORTIUM, AGENCY, ISSUE],
         &[col(ITEMS).sum().alias("events")],
-    )?;
-
-    Ok(Tables {
-        tables: vec![
-            (Table::Episodes, episodes),
-            (Table::Placements, placements),
-            (Table::CohortTimeliness, cohort_timeliness),
-            (Table::FirstJobRetention, first_job_retention),
-            (Table::Turnover, turnover),
-            (Table::EmploymentOutcomes, employment_outcomes),
-            (Table::DataQuality, data_quality),
-            (Table::WagesMonthly, wages_monthly),
-        ],
-        wages: facts.wages,
-    })
+    )
 }
 
 /// The `turnover` table: a month grid per group (agency, and ALL) from its first job start
@@ -568,21 +499,6 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
                 )
                 .alias("turnover_rate"),
         )
-        .select(key(&[
-            CONSORTIUM,
-            AGENCY,
-            "month",
-            "active_at_start",
-            "active_at_end",
-            "starts",
-            "separations",
-            "separations_quit",
-            "separations_laid_off",
-            "separations_fired",
-            "separations_temporary_end",
-            "separations_other",
-            "turnover_rate",
-            "partial_month",
-        ]));
+        .select(columns_of(Table::Turnover));
     Ok(frame)
 }
