@@ -75,6 +75,31 @@ pub(crate) fn build(
     concat(frames, UnionArgs::default())
 }
 
+/// The counts and item counts of the parts, 0 where nothing falls in a period.
+const ZERO_FILLED: [&str; 20] = [
+    "intakes",
+    "median_days_to_service_items",
+    "served_within_30d_rate_items",
+    "_served_within_30d",
+    "first_placements",
+    "median_days_to_placement_items",
+    "placed_over_45d",
+    "assessed",
+    "assessed_not_placed",
+    "_stalled_from",
+    "_stalled_after",
+    "persons_placed",
+    "placements",
+    "median_hourly_wage_items",
+    "at_or_above_wage_floor_rate_items",
+    "_at_or_above_wage_floor",
+    "wages_reported_items",
+    "first_jobs_due_90d",
+    "retained_90d",
+    "persons_moved_to_subsequent",
+];
+
+/// One cadence: the period grid with every item of section 3 joined on.
 fn by_period(
     kind: PeriodKind,
     sources: &Sources,
@@ -102,32 +127,16 @@ fn by_period(
             JoinArgs::new(JoinType::Left),
         );
     }
-    let zero_filled = [
-        "intakes",
-        "median_days_to_service_items",
-        "served_within_30d_rate_items",
-        "_served_within_30d",
-        "first_placements",
-        "median_days_to_placement_items",
-        "placed_over_45d",
-        "assessed",
-        "assessed_not_placed",
-        "_stalled_from",
-        "_stalled_after",
-        "persons_placed",
-        "placements",
-        "median_hourly_wage_items",
-        "at_or_above_wage_floor_rate_items",
-        "_at_or_above_wage_floor",
-        "wages_reported_items",
-        "first_jobs_due_90d",
-        "retained_90d",
-        "persons_moved_to_subsequent",
-    ];
+    finish(kind, frame, config)
+}
+
+/// The joined parts' counts filled, the values derived from them (rates, `still_waiting`,
+/// `action_needed`, the running `stalled_90d`), labelled and in the contract's order.
+fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<LazyFrame> {
     let group = [CONSORTIUM, AGENCY];
     Ok(frame
         .with_columns(
-            zero_filled
+            ZERO_FILLED
                 .iter()
                 .map(|name| col(*name).fill_null(lit(0i64)))
                 .chain([col("wages_reported").fill_null(lit(0.0))])

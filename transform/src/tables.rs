@@ -382,67 +382,8 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
     let jobs = with_all(placements)?.cache();
 
     let month = "_month";
-    // The grid: per group, month indexes (year * 12 + month - 1) from its first job start
-    // through the month of as_of, with labels and the month's first and last relevant day.
-    let partial = as_of
-        .succ_opt()
-        .is_some_and(|next| next.month() == as_of.month());
-    let grid = jobs
-        .clone()
-        .group_by(key(&group))
-        .agg([month_index("start_on").min().alias("_first")])
-        .with_column(
-            int_ranges(col("_first"), lit(as_of_index + 1), lit(1), DataType::Int32).alias(month),
-        )
-        .explode(
-            cols([month]),
-            ExplodeOptions {
-                empty_as_null: false,
-                keep_nulls: false,
-            },
-        )
-        .with_columns([
-            month_label_of(col(month)).alias("month"),
-            col(month)
-                .eq(lit(as_of_index))
-                .and(lit(partial))
-                .alias("partial_month"),
-        ])
-        .drop(cols(["_first"]));
-
-    let month = "_month";
-    let starts = jobs
-        .clone()
-        .with_column(month_index("start_on").alias(month))
-        .group_by(key(&[CONSORTIUM, AGENCY, month]))
-        .agg([
-            len().cast(DataType::Int64).alias("starts"),
-            count(col("start_on").dt().day().eq(lit(1))).alias("_starts_day1"),
-        ]);
-    let is_last_day = (days("end_on") + lit(1))
-        .cast(DataType::Date)
-        .dt()
-        .day()
-        .eq(lit(1));
-    let on_e = when(month_index("end_on").eq(lit(as_of_index)))
-        .then(days("end_on").eq(lit(as_of_days)))
-        .otherwise(is_last_day);
-    let mut end_aggs = vec![
-        len().cast(DataType::Int64).alias("separations"),
-        count(on_e).alias("_ends_on_e"),
-    ];
-    for reason in SeparationReason::ALL {
-        let reason = reason.as_str();
-        end_aggs.push(
-            count(col("separation_reason").eq(lit(reason))).alias(format!("separations_{reason}")),
-        );
-    }
-    let ends = jobs
-        .filter(col("end_on").is_not_null())
-        .with_column(month_index("end_on").alias(month))
-        .group_by(key(&[CONSORTIUM, AGENCY, month]))
-        .agg(end_aggs);
-
+    let grid = turnover_grid(&jobs, as_of, as_of_index);
+    let (starts, ends) = starts_and_ends(jobs, as_of_index, as_of_days);
     let month_key = [CONSORTIUM, AGENCY, month];
     let zero_filled = [
         "starts",
@@ -501,4 +442,73 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
         )
         .select(columns_of(Table::Turnover));
     Ok(frame)
+}
+
+/// `turnover`'s grid: per group, month indexes (year * 12 + month - 1) from its first job start
+/// through the month of D, with labels and whether the month of D is partial.
+fn turnover_grid(jobs: &LazyFrame, as_of: NaiveDate, as_of_index: i32) -> LazyFrame {
+    let group = [CONSORTIUM, AGENCY];
+    let month = "_month";
+    let partial = as_of
+        .succ_opt()
+        .is_some_and(|next| next.month() == as_of.month());
+    jobs.clone()
+        .group_by(key(&group))
+        .agg([month_index("start_on").min().alias("_first")])
+        .with_column(
+            int_ranges(col("_first"), lit(as_of_index + 1), lit(1), DataType::Int32).alias(month),
+        )
+        .explode(
+            cols([month]),
+            ExplodeOptions {
+                empty_as_null: false,
+                keep_nulls: false,
+            },
+        )
+        .with_columns([
+            month_label_of(col(month)).alias("month"),
+            col(month)
+                .eq(lit(as_of_index))
+                .and(lit(partial))
+                .alias("partial_month"),
+        ])
+        .drop(cols(["_first"]))
+}
+
+/// `turnover`'s monthly changes per group: starts (and those on the 1st), and ends (and those
+/// on the month's `e`, the last day or D) by reason.
+fn starts_and_ends(jobs: LazyFrame, as_of_index: i32, as_of_days: i32) -> (LazyFrame, LazyFrame) {
+    let month = "_month";
+    let starts = jobs
+        .clone()
+        .with_column(month_index("start_on").alias(month))
+        .group_by(key(&[CONSORTIUM, AGENCY, month]))
+        .agg([
+            len().cast(DataType::Int64).alias("starts"),
+            count(col("start_on").dt().day().eq(lit(1))).alias("_starts_day1"),
+        ]);
+    let is_last_day = (days("end_on") + lit(1))
+        .cast(DataType::Date)
+        .dt()
+        .day()
+        .eq(lit(1));
+    let on_e = when(month_index("end_on").eq(lit(as_of_index)))
+        .then(days("end_on").eq(lit(as_of_days)))
+        .otherwise(is_last_day);
+    let mut end_aggs = vec![
+        len().cast(DataType::Int64).alias("separations"),
+        count(on_e).alias("_ends_on_e"),
+    ];
+    for reason in SeparationReason::ALL {
+        let reason = reason.as_str();
+        end_aggs.push(
+            count(col("separation_reason").eq(lit(reason))).alias(format!("separations_{reason}")),
+        );
+    }
+    let ends = jobs
+        .filter(col("end_on").is_not_null())
+        .with_column(month_index("end_on").alias(month))
+        .group_by(key(&[CONSORTIUM, AGENCY, month]))
+        .agg(end_aggs);
+    (starts, ends)
 }
