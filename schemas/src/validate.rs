@@ -265,29 +265,7 @@ impl Validator {
                 key_name(key)
             ));
         }
-        let fields: &[&str] = match event_type {
-            EventType::Intake => &["referral_source", "program"],
-            EventType::Assessment => &["assessment_type"],
-            EventType::Service => &["service_type"],
-            EventType::Placement => &[
-                "job_id",
-                "employer_id",
-                "hourly_wage",
-                "hours_per_week",
-                "competitive_integrated",
-                "occupation_code",
-            ],
-            EventType::Wage => &[
-                "job_id",
-                "period_start",
-                "period_end",
-                "gross_wages",
-                "hours_worked",
-            ],
-            EventType::Separation => &["job_id", "reason"],
-            EventType::Exit => &["outcome"],
-            EventType::Retraction => &["retracted_event_id", "reason"],
-        };
+        let fields = payload_fields(event_type);
         for key in payload.keys() {
             if !fields.contains(&key) {
                 check.violation(format!(
@@ -321,78 +299,8 @@ impl Validator {
                     .bounded_string(p, "service_type", "payload.service_type", 1, 64)?
                     .to_owned(),
             },
-            EventType::Placement => {
-                let job_id = check.bounded_string(p, "job_id", "payload.job_id", 1, 64);
-                let employer_id = check.optional_string(p, "employer_id", "payload.employer_id");
-                let hourly_wage = check.number(
-                    p,
-                    "hourly_wage",
-                    "payload.hourly_wage",
-                    Bound::Closed(0.0),
-                    1000.0,
-                );
-                let hours_per_week = check.number(
-                    p,
-                    "hours_per_week",
-                    "payload.hours_per_week",
-                    Bound::Open(0.0),
-                    80.0,
-                );
-                let competitive_integrated = match p.get("competitive_integrated") {
-                    Some(Json::Bool(value)) => Some(*value),
-                    other => {
-                        check.violation(type_error(
-                            "payload.competitive_integrated",
-                            "a boolean",
-                            other,
-                        ));
-                        None
-                    }
-                };
-                let occupation_code =
-                    check.optional_string(p, "occupation_code", "payload.occupation_code");
-                let employer_key = match (employer_id?, consortium) {
-                    (None, _) => None,
-                    (Some(id), Some(consortium)) => {
-                        Some(self.pseudonymizer.employer_key(consortium, id))
-                    }
-                    (Some(_), None) => return None,
-                };
-                Payload::Placement(Placement {
-                    job_id: job_id?.to_owned(),
-                    employer_key,
-                    hourly_wage: hourly_wage?,
-                    hours_per_week: hours_per_week?,
-                    competitive_integrated: competitive_integrated?,
-                    occupation_code: occupation_code?.map(str::to_owned),
-                })
-            }
-            EventType::Wage => {
-                let job_id = check.bounded_string(p, "job_id", "payload.job_id", 1, 64);
-                let period_start = check.date(p, "period_start", "payload.period_start");
-                let period_end = check.date(p, "period_end", "payload.period_end");
-                let gross_wages = check.number(
-                    p,
-                    "gross_wages",
-                    "payload.gross_wages",
-                    Bound::Closed(0.0),
-                    100_000.0,
-                );
-                let hours_worked = check.number(
-                    p,
-                    "hours_worked",
-                    "payload.hours_worked",
-                    Bound::Closed(0.0),
-                    744.0,
-                );
-                Payload::Wage(Wage {
-                    job_id: job_id?.to_owned(),
-                    period_start: period_start?,
-                    period_end: period_end?,
-                    gross_wages: gross_wages?,
-                    hours_worked: hours_worked?,
-                })
-            }
+            EventType::Placement => self.read_placement(p, consortium, check)?,
+            EventType::Wage => read_wage(p, check)?,
             EventType::Separation => {
                 let job_id = check.bounded_string(p, "job_id", "payload.job_id", 1, 64);
                 let reason = check.choice(
@@ -425,6 +333,113 @@ impl Validator {
                 }
             }
         })
+    }
+
+    /// A placement's payload; the employer id is pseudonymized with the consortium, so the
+    /// payload is unreadable when the consortium is not known.
+    fn read_placement(
+        &self,
+        p: &Object,
+        consortium: Option<&str>,
+        check: &mut Check,
+    ) -> Option<Payload> {
+        let job_id = check.bounded_string(p, "job_id", "payload.job_id", 1, 64);
+        let employer_id = check.optional_string(p, "employer_id", "payload.employer_id");
+        let hourly_wage = check.number(
+            p,
+            "hourly_wage",
+            "payload.hourly_wage",
+            Bound::Closed(0.0),
+            1000.0,
+        );
+        let hours_per_week = check.number(
+            p,
+            "hours_per_week",
+            "payload.hours_per_week",
+            Bound::Open(0.0),
+            80.0,
+        );
+        let competitive_integrated = match p.get("competitive_integrated") {
+            Some(Json::Bool(value)) => Some(*value),
+            other => {
+                check.violation(type_error(
+                    "payload.competitive_integrated",
+                    "a boolean",
+                    other,
+                ));
+                None
+            }
+        };
+        let occupation_code =
+            check.optional_string(p, "occupation_code", "payload.occupation_code");
+        let employer_key = match (employer_id?, consortium) {
+            (None, _) => None,
+            (Some(id), Some(consortium)) => Some(self.pseudonymizer.employer_key(consortium, id)),
+            (Some(_), None) => return None,
+        };
+        Some(Payload::Placement(Placement {
+            job_id: job_id?.to_owned(),
+            employer_key,
+            hourly_wage: hourly_wage?,
+            hours_per_week: hours_per_week?,
+            competitive_integrated: competitive_integrated?,
+            occupation_code: occupation_code?.map(str::to_owned),
+        }))
+    }
+}
+
+/// A wage record's payload.
+fn read_wage(p: &Object, check: &mut Check) -> Option<Payload> {
+    let job_id = check.bounded_string(p, "job_id", "payload.job_id", 1, 64);
+    let period_start = check.date(p, "period_start", "payload.period_start");
+    let period_end = check.date(p, "period_end", "payload.period_end");
+    let gross_wages = check.number(
+        p,
+        "gross_wages",
+        "payload.gross_wages",
+        Bound::Closed(0.0),
+        100_000.0,
+    );
+    let hours_worked = check.number(
+        p,
+        "hours_worked",
+        "payload.hours_worked",
+        Bound::Closed(0.0),
+        744.0,
+    );
+    Some(Payload::Wage(Wage {
+        job_id: job_id?.to_owned(),
+        period_start: period_start?,
+        period_end: period_end?,
+        gross_wages: gross_wages?,
+        hours_worked: hours_worked?,
+    }))
+}
+
+/// The payload fields of each event type (EVENTS.md); any other field is a violation.
+fn payload_fields(event_type: EventType) -> &'static [&'static str] {
+    match event_type {
+        EventType::Intake => &["referral_source", "program"],
+        EventType::Assessment => &["assessment_type"],
+        EventType::Service => &["service_type"],
+        EventType::Placement => &[
+            "job_id",
+            "employer_id",
+            "hourly_wage",
+            "hours_per_week",
+            "competitive_integrated",
+            "occupation_code",
+        ],
+        EventType::Wage => &[
+            "job_id",
+            "period_start",
+            "period_end",
+            "gross_wages",
+            "hours_worked",
+        ],
+        EventType::Separation => &["job_id", "reason"],
+        EventType::Exit => &["outcome"],
+        EventType::Retraction => &["retracted_event_id", "reason"],
     }
 }
 
