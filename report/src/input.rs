@@ -23,13 +23,13 @@ pub struct Inputs {
     /// The `as_of` the tables were built for.
     pub as_of: NaiveDate,
     /// The lake watermark the tables were built from (JSON text).
-    pub lake_watermark: String,
+    pub(crate) lake_watermark: String,
     /// SHA-256 of each input table file, by file name.
-    pub table_hashes: BTreeMap<String, String>,
+    pub(crate) table_hashes: BTreeMap<String, String>,
     /// The wage floor the transform used for this consortium.
-    pub wage_floor: f64,
+    pub(crate) wage_floor: f64,
     /// Exact values by period: a row per agency, then `ALL`.
-    pub periods: BTreeMap<Period, Vec<RawRow>>,
+    pub(crate) periods: BTreeMap<Period, Vec<RawRow>>,
 }
 
 struct TableFile {

@@ -33,7 +33,8 @@ use outcomes_schemas::tables::DEFINITIONS_VERSION;
 pub use error::ReportError;
 pub use input::Inputs;
 pub use period::{Cadence, InvalidPeriod, Period};
-pub use snapshot::{Cell, Measure, RawRow, Row, Value, Withholding, suppress};
+use snapshot::suppress;
+pub use snapshot::{Cell, Measure, Row, Value, Withholding};
 
 pub use outcomes_schemas::tables::ALL_AGENCIES as ALL;
 

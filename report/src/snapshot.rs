@@ -99,11 +99,11 @@ impl Row {
 
 /// Exact values of one row before suppression, with the item count behind each statistic.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RawRow {
+pub(crate) struct RawRow {
     /// The agency, or `ALL`.
-    pub agency_id: String,
+    pub(crate) agency_id: String,
     /// `(measure, value, items)`; `items` is the number of things a statistic is over.
-    pub values: Vec<(Measure, Value, i64)>,
+    pub(crate) values: Vec<(Measure, Value, i64)>,
 }
 
 /// Applies small-cell suppression with threshold `k` to exact rows (the last row is `ALL`).
@@ -113,7 +113,7 @@ pub struct RawRow {
 /// among them could be recovered by subtraction; while that is so, the smallest published cell
 /// (an agency's, else ALL) is withheld too. Derived: a flag whose source is withheld, and a rate
 /// whose numerator count is withheld while its denominator is shown.
-pub fn suppress(raw: &[RawRow], k: i64) -> Vec<Row> {
+pub(crate) fn suppress(raw: &[RawRow], k: i64) -> Vec<Row> {
     let mut cells: Vec<BTreeMap<Measure, Cell>> = raw
         .iter()
         .map(|row| {

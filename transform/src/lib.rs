@@ -2,14 +2,16 @@
 //!
 //! The definitions are `shared/spec/INDICATORS.md`. A run reads the committed lake files,
 //! keeps the events visible at `as_of`, derives facts (section 1: dedupe, corrections,
-//! episodes, attribution, jobs) and writes the seven tables of section 2, plus
-//! `wages_monthly`, as Parquet under `OUT/tables/`, each sorted by its key and carrying
+//! episodes, attribution, jobs) and writes the seven tables of section 2, `wages_monthly`
+//! and `measures` (every snapshot value of section 3), as Parquet under `OUT/tables/`, each
+//! sorted by its key, checked against the contract of `outcomes_schemas::tables` and carrying
 //! provenance metadata (`as_of`, definitions version, program version, lake watermark).
 //!
 //! Each rule of section 1 is one function beside the spec's sentences: rules 1 and 2 in
 //! `resolve` (set operations on Polars frames), rules 3 to 5 in `rules` (plain functions over
 //! one person's events). How they are executed (what is read when, in which order, in how
-//! many parts) is the `plan` module's alone; the tables of section 2 are `tables`.
+//! many parts) is the `plan` module's alone; the tables of section 2 are `tables`, section 3 is
+//! `measures`.
 //!
 //! ```no_run
 //! use chrono::NaiveDate;
