@@ -147,46 +147,11 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
         path: folder.clone(),
         source,
     })?;
-    let metadata = vec![
-        (meta::AS_OF.to_owned(), settings.as_of.to_string()),
-        (
-            meta::DEFINITIONS_VERSION.to_owned(),
-            DEFINITIONS_VERSION.to_owned(),
-        ),
-        (
-            meta::PROGRAM_VERSION.to_owned(),
-            env!("CARGO_PKG_VERSION").to_owned(),
-        ),
-        (meta::LAKE_WATERMARK.to_owned(), files.watermark_json()),
-    ];
+    let metadata = provenance(settings, &files);
     // One table at a time: the facts they share are already computed, and grouping the
     // wage records for several tables at once would hold each grouping's state together.
     // `measures` comes last, from the `episodes` and `placements` just written.
-    let write =
-        |table: Table, frame: LazyFrame| -> Result<(DataFrame, WrittenTable), TransformError> {
-            let started = std::time::Instant::now();
-            let mut rows = frame
-                .sort(
-                    table.key().to_vec(),
-                    SortMultipleOptions::default().with_maintain_order(true),
-                )
-                .collect()
-                .map_err(TransformError::Polars)?;
-            contract::check(table, rows.schema())?;
-            let path = folder.join(table.file_name());
-            write_table(&mut rows, &path, metadata.clone())?;
-            tracing::debug!(
-                %table,
-                seconds = started.elapsed().as_secs_f64(),
-                "table written"
-            );
-            let written = WrittenTable {
-                table,
-                path,
-                rows: rows.height(),
-            };
-            Ok((rows, written))
-        };
+    let write = |table, frame| sort_check_write(table, frame, &folder, &metadata);
     let mut written = Vec::new();
     let (mut episodes, mut placements) = (None, None);
     for (table, frame) in tables.tables {
@@ -215,6 +180,54 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
         lake_files: files.events.len() + files.rejected.len(),
         tables: written,
     })
+}
+
+/// The key-value metadata every table file carries.
+fn provenance(settings: &TransformSettings, files: &LakeFiles) -> Vec<(String, String)> {
+    vec![
+        (meta::AS_OF.to_owned(), settings.as_of.to_string()),
+        (
+            meta::DEFINITIONS_VERSION.to_owned(),
+            DEFINITIONS_VERSION.to_owned(),
+        ),
+        (
+            meta::PROGRAM_VERSION.to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        ),
+        (meta::LAKE_WATERMARK.to_owned(), files.watermark_json()),
+    ]
+}
+
+/// Sorts `frame` by the table's key, checks it against the contract and writes it; returns the
+/// rows for the tables computed from them.
+fn sort_check_write(
+    table: Table,
+    frame: LazyFrame,
+    folder: &Path,
+    metadata: &[(String, String)],
+) -> Result<(DataFrame, WrittenTable), TransformError> {
+    let started = std::time::Instant::now();
+    let mut rows = frame
+        .sort(
+            table.key().to_vec(),
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()
+        .map_err(TransformError::Polars)?;
+    contract::check(table, rows.schema())?;
+    let path = folder.join(table.file_name());
+    write_table(&mut rows, &path, metadata.to_vec())?;
+    tracing::debug!(
+        %table,
+        seconds = started.elapsed().as_secs_f64(),
+        "table written"
+    );
+    let written = WrittenTable {
+        table,
+        path,
+        rows: rows.height(),
+    };
+    Ok((rows, written))
 }
 
 /// Writes a table atomically (temporary name, then rename), zstd-compressed, with metadata.
