@@ -22,13 +22,8 @@ enum Kind {
 fn kind(measure: Measure) -> Kind {
     match measure {
         Measure::ActionNeeded => Kind::Flag(Measure::MedianDaysToPlacement),
-        Measure::MedianDaysToService
-        | Measure::ServedWithin30dRate
-        | Measure::MedianDaysToPlacement
-        | Measure::MedianHourlyWage
-        | Measure::AtOrAboveWageFloorRate
-        | Measure::WagesReported
-        | Measure::Retention90dRate => Kind::Statistic,
+        // The contract gives an item count to exactly the medians, rates and sums.
+        measure if measure.items_column().is_some() => Kind::Statistic,
         _ => Kind::Count,
     }
 }

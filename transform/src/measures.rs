@@ -46,6 +46,15 @@ fn label_of(kind: PeriodKind, index: Expr) -> Expr {
     }
 }
 
+/// The period index of a wage sum's month (`_month`, a month index).
+fn wage_period(kind: PeriodKind) -> Expr {
+    let month = col("_month").cast(DataType::Int32);
+    match kind {
+        PeriodKind::Month => month,
+        PeriodKind::Quarter => month.floor_div(lit(3)),
+    }
+}
+
 /// A day number (days since 1970-01-01) back as a date column, for [`index_of`].
 fn as_date(day: Expr, name: &str) -> Expr {
     day.cast(DataType::Date).alias(name)
@@ -76,7 +85,7 @@ pub(crate) fn build(
 }
 
 /// The counts and item counts of the parts, 0 where nothing falls in a period.
-const ZERO_FILLED: [&str; 20] = [
+const ZERO_FILLED: [&str; 19] = [
     "intakes",
     "median_days_to_service_items",
     "served_within_30d_rate_items",
@@ -91,7 +100,6 @@ const ZERO_FILLED: [&str; 20] = [
     "persons_placed",
     "placements",
     "median_hourly_wage_items",
-    "at_or_above_wage_floor_rate_items",
     "_at_or_above_wage_floor",
     "wages_reported_items",
     "first_jobs_due_90d",
@@ -157,11 +165,13 @@ fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<L
             col("median_days_to_placement")
                 .gt(lit(45.0))
                 .alias("action_needed"),
+            // Both statistics of 3.4 are over the jobs starting in P.
             rate(
                 "_at_or_above_wage_floor",
-                "at_or_above_wage_floor_rate_items",
+                "median_hourly_wage_items",
                 "at_or_above_wage_floor_rate",
             ),
+            col("median_hourly_wage_items").alias("at_or_above_wage_floor_rate_items"),
             rate("retained_90d", "first_jobs_due_90d", "retention_90d_rate"),
             col("first_jobs_due_90d").alias("retention_90d_rate_items"),
             config.wage_floor_expr(col(CONSORTIUM)).alias("wage_floor"),
@@ -187,10 +197,6 @@ fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<L
 /// (and `ALL`), for every period from the consortium's first with an intake, a job or a wage
 /// record through the period of D, with the consortium's wage floor.
 fn grid(kind: PeriodKind, sources: &Sources, as_of: NaiveDate) -> PolarsResult<LazyFrame> {
-    let wage_period = match kind {
-        PeriodKind::Month => col("_month"),
-        PeriodKind::Quarter => col("_month").floor_div(lit(3)),
-    };
     let firsts = concat(
         [
             sources
@@ -201,10 +207,10 @@ fn grid(kind: PeriodKind, sources: &Sources, as_of: NaiveDate) -> PolarsResult<L
                 .placements
                 .clone()
                 .select([col(CONSORTIUM), index_of(kind, "start_on").alias(PERIOD)]),
-            sources.wages.clone().select([
-                col(CONSORTIUM),
-                wage_period.cast(DataType::Int32).alias(PERIOD),
-            ]),
+            sources
+                .wages
+                .clone()
+                .select([col(CONSORTIUM), wage_period(kind).alias(PERIOD)]),
         ],
         UnionArgs::default(),
     )?
@@ -401,10 +407,6 @@ fn jobs_starting(
                 .count()
                 .cast(DataType::Int64)
                 .alias("median_hourly_wage_items"),
-            col("hourly_wage")
-                .count()
-                .cast(DataType::Int64)
-                .alias("at_or_above_wage_floor_rate_items"),
             count(col("_at_floor")).alias("_at_or_above_wage_floor"),
             col(PERSON)
                 .filter(col("job_seq").gt_eq(lit(2i64)))
@@ -418,12 +420,8 @@ fn jobs_starting(
 /// Section 3.4: "`wages_reported`: ... wage records with `occurred_on` in P", under the job's
 /// agency; its items are the distinct persons behind them, counted exactly over the period.
 fn wages_reported(kind: PeriodKind, wages: LazyFrame) -> PolarsResult<LazyFrame> {
-    let period = match kind {
-        PeriodKind::Month => col("_month"),
-        PeriodKind::Quarter => col("_month").floor_div(lit(3)),
-    };
     group_with_all(
-        wages.with_column(period.cast(DataType::Int32).alias(PERIOD)),
+        wages.with_column(wage_period(kind).alias(PERIOD)),
         &PERIOD_KEY,
         &[
             col("gross_wages").sum().alias("wages_reported"),
