@@ -377,12 +377,8 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
             let metrics = std::sync::Arc::new(outcomes_ingest::Metrics::default());
             let runtime = runtime()?;
             if let Some(address) = args.metrics {
-                let served = std::sync::Arc::clone(&metrics);
-                runtime.spawn(async move {
-                    if let Err(error) = outcomes_ingest::serve_metrics(address, served).await {
-                        tracing::error!(%error, "metrics endpoint failed");
-                    }
-                });
+                let endpoint = runtime.block_on(outcomes_ingest::MetricsEndpoint::bind(address))?;
+                runtime.spawn(endpoint.serve(std::sync::Arc::clone(&metrics)));
             }
             runtime.block_on(outcomes_ingest::run_kafka(
                 settings,

@@ -12,7 +12,7 @@ use outcomes_synth::Scenario;
 use crate::commands;
 
 /// The measures shown in the terminal summary, with short headings.
-const HEADLINE: [(Measure, &str); 8] = [
+const HEADLINE: [(Measure, &str); 11] = [
     (Measure::Intakes, "intakes"),
     (Measure::MedianDaysToService, "days to\nservice"),
     (Measure::MedianDaysToPlacement, "days to\njob"),
@@ -21,6 +21,9 @@ const HEADLINE: [(Measure, &str); 8] = [
     (Measure::MedianHourlyWage, "median\nwage"),
     (Measure::Retention90dRate, "kept\n90 days"),
     (Measure::PersonsMovedToSubsequent, "next\njob"),
+    (Measure::EmploymentRateQ2, "employed\nQ2 after\nexit"),
+    (Measure::EmploymentRateQ4, "employed\nQ4 after\nexit"),
+    (Measure::SameEmployerRate, "same\nemployer\nQ2, Q4"),
 ];
 
 fn shown(cell: Option<Cell>, k: i64) -> String {

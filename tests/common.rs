@@ -94,3 +94,19 @@ pub fn row(
         })
         .collect()
 }
+
+/// Runs the DuckDB reference (`tests/reference`) on `lake` at `as_of` and compares its tables
+/// with ours under `ours/tables` cell by cell.
+pub fn compare_with_reference(lake: &Path, ours: &Path, as_of: &str, scratch: &Path) {
+    let reference = scratch.join(format!("reference-{as_of}"));
+    run(python()
+        .arg(repo().join("tests/reference/reference.py"))
+        .arg("--lake")
+        .arg(lake)
+        .args(["--as-of", as_of, "--out"])
+        .arg(&reference));
+    run(python()
+        .arg(repo().join("tests/reference/compare.py"))
+        .arg(ours.join("tables"))
+        .arg(&reference));
+}

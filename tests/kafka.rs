@@ -117,18 +117,46 @@ fn free_local_address() -> String {
     listener.local_addr().unwrap().to_string()
 }
 
-/// The body of an HTTP GET of `/metrics` at `address`.
-fn scrape(address: &str) -> String {
+/// The status line and body of an HTTP GET of `path` at `address`.
+fn http_get(address: &str, path: &str) -> (String, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    body.to_owned()
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
+
+/// The body of an HTTP GET of `/metrics` at `address`, which must answer 200.
+fn scrape(address: &str) -> String {
+    let (status, body) = http_get(address, "/metrics");
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    body
+}
+
+/// Opens a connection to `address` that sends nothing and says how long the server took to
+/// close it (the endpoint's request-head timeout is 5 s), scraping it meanwhile to show that a
+/// stalled client holds nobody else up.
+fn stalled_client_dropped_after(address: &str) -> Duration {
+    use std::io::Read;
+    let mut stalled = std::net::TcpStream::connect(address).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let started = Instant::now();
+    scrape(address);
+    let mut rest = Vec::new();
+    // EOF, or a reset after a 408: either way the server let go.
+    let _ = stalled.read_to_end(&mut rest);
+    started.elapsed()
 }
 
 fn kill_nine(child: &mut Child) {
@@ -401,8 +429,15 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
+    let (not_found, _) = http_get(&metrics_address, "/nothing-here");
+    let stalled_for = stalled_client_dropped_after(&metrics_address);
     terminate(&mut child);
     assert_exactly_once(&lake, expected);
+    assert!(not_found.starts_with("HTTP/1.1 404"), "{not_found}");
+    assert!(
+        stalled_for >= Duration::from_secs(4) && stalled_for < Duration::from_secs(15),
+        "a client that sent nothing was dropped after {stalled_for:?}, not about 5 s"
+    );
 
     // The Prometheus endpoint counts what the lake holds: 309 read, 300 stored, one per reason.
     let metric = |line_start: &str| -> f64 {
@@ -426,7 +461,12 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     }
     assert!(metric("outcomes_ingest_files_written_total") >= 2.0);
     assert!(metric("outcomes_ingest_flush_seconds_count") >= 1.0);
+    assert!(metric("outcomes_ingest_flush_seconds_bucket{le=\"+Inf\"}") >= 1.0);
     assert!(scraped.contains("# TYPE outcomes_ingest_consumer_lag gauge"));
+    assert!(
+        scraped.ends_with("# EOF\n"),
+        "not OpenMetrics text:\n{scraped}"
+    );
 
     // The lake holds exactly the 300 valid ids, and the rejected table exactly the nine reasons.
     let files = outcomes_transform::LakeFiles::list(&lake).unwrap();

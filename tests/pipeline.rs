@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{outcomes, python, repo, run, scratch};
+use crate::common::{compare_with_reference, outcomes, python, repo, run, scratch};
 
 fn ingest_feed(feed: &Path, lake: &Path) -> Vec<String> {
     let mut outputs = Vec::new();
@@ -25,20 +25,6 @@ fn transform(lake: &Path, out: &Path, as_of: &str) {
         .arg(lake)
         .arg("--out")
         .arg(out));
-}
-
-fn compare_with_reference(lake: &Path, ours: &Path, as_of: &str, scratch: &Path) {
-    let reference = scratch.join(format!("reference-{as_of}"));
-    run(python()
-        .arg(repo().join("tests/reference/reference.py"))
-        .arg("--lake")
-        .arg(lake)
-        .args(["--as-of", as_of, "--out"])
-        .arg(&reference));
-    run(python()
-        .arg(repo().join("tests/reference/compare.py"))
-        .arg(ours.join("tables"))
-        .arg(&reference));
 }
 
 fn files_identical(a: &Path, b: &Path) {

@@ -1,5 +1,6 @@
 //! The README's demo command end to end, and its HTML report rendered in headless Chromium.
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::common::{outcomes, repo, run, scratch};
@@ -116,13 +117,18 @@ fn demo_runs_and_its_report_renders_in_chromium() {
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert_eq!(
         dom.matches("<section>").count(),
-        5,
-        "five indicators rendered"
+        6,
+        "six indicators rendered"
     );
-    assert_eq!(dom.matches("<svg").count(), 5, "a chart per indicator");
+    assert_eq!(dom.matches("<svg").count(), 6, "a chart per indicator");
+    assert!(
+        dom.contains("6. Employment and earnings after exit"),
+        "the after-exit indicator has its section"
+    );
 }
 
-/// The README's DuckDB and pandas examples, run as written against a demo's tables.
+/// The README's DuckDB and pandas examples, and `transform/README.md`'s worked after-exit
+/// query, run as written against a demo's tables.
 #[test]
 fn readme_queries_run_against_the_demo_tables() {
     let dir = scratch();
@@ -130,7 +136,21 @@ fn readme_queries_run_against_the_demo_tables() {
     run(outcomes()
         .args(["demo", "--participants", "400", "--out"])
         .arg(&out));
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for readme in ["README.md", "transform/README.md"] {
+        let output = run(crate::common::python()
+            .arg("-c")
+            .arg(readme_script(readme, &out)));
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).trim().is_empty(),
+            "{readme}"
+        );
+    }
+}
+
+/// A Python script running the first `sql` block of `readme` with DuckDB (it must return rows)
+/// and then its first `python` block, both reading the tables under `out`.
+fn readme_script(readme: &str, out: &Path) -> String {
+    let readme = std::fs::read_to_string(repo().join(readme)).unwrap();
     let block = |language: &str| {
         let start = readme
             .find(&format!("```{language}\n"))
@@ -140,12 +160,10 @@ fn readme_queries_run_against_the_demo_tables() {
         readme[start..start + readme[start..].find("```").unwrap()].to_owned()
     };
     let sql = block("sql").replace("demo-out/", &format!("{}/", out.display()));
-    let script = format!(
+    format!(
         "import duckdb\nrows = duckdb.sql({sql:?}).fetchall()\nassert len(rows) > 0, rows\nprint(len(rows))\n{}",
         block("python").replace("demo-out/", &format!("{}/", out.display()))
-    );
-    let output = run(crate::common::python().arg("-c").arg(&script));
-    assert!(!String::from_utf8_lossy(&output.stdout).trim().is_empty());
+    )
 }
 
 /// Every table the demo writes has exactly its declared columns, in order, with the declared

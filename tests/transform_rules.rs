@@ -9,7 +9,7 @@ use outcomes_ingest::{BatchLimits, FileIngest, Lake};
 use outcomes_schemas::{ConsortiumId, Pseudonymizer, Validator};
 use outcomes_transform::{Config, TransformSettings};
 
-use crate::common::{row, rows, scratch, table};
+use crate::common::{compare_with_reference, row, rows, scratch, table};
 
 const CONSORTIUM: &str = "fixture";
 
@@ -993,4 +993,559 @@ fn snapshot_measures_by_month_and_quarter() {
     assert_eq!(q2_a2["first_jobs_due_90d"], "2");
     assert_eq!(q2_a2["retained_90d"], "2");
     assert_eq!(at("a1", "2026-05")["retention_90d_rate"], "null");
+}
+
+/// Rule 1.6 (after exit), the five `episodes` columns of version 2, `after_exit` and measure 6,
+/// at D = 2026-12-31, the last day of 2026Q4, so 2026Q4 is the last observable quarter.
+#[test]
+fn after_exit_quarters_employers_and_visibility() {
+    let dir = scratch();
+    let lake = dir.path().join("lake");
+    let mut feed = Feed::default();
+    let mut ev = |n: u32, kind: &str, agency: &str, who: &str, on: &str, payload: String| {
+        feed.event(
+            n,
+            kind,
+            agency,
+            who,
+            on,
+            &format!("{on}T10:00:00Z"),
+            None,
+            &payload,
+        );
+    };
+    let placement = |job: &str, employer: Option<&str>| {
+        let employer = employer
+            .map(|e| format!(r#""employer_id":"{e}","#))
+            .unwrap_or_default();
+        format!(
+            r#""job_id":"{job}",{employer}"hourly_wage":15.0,"hours_per_week":20,"competitive_integrated":true"#
+        )
+    };
+    // A two-week pay period ending on `end` (its start may fall in the quarter before).
+    let wage = |job: &str, end: &str, gross: f64| {
+        let end_on: NaiveDate = end.parse().unwrap();
+        let start = end_on - chrono::Duration::days(13);
+        format!(
+            r#""job_id":"{job}","period_start":"{start}","period_end":"{end}","gross_wages":{gross},"hours_worked":10"#
+        )
+    };
+    let separation = |job: &str| format!(r#""job_id":"{job}","reason":"quit""#);
+    let exit = || r#""outcome":"employed""#.to_owned();
+    let intake = String::new;
+
+    // p1: exit on the last day of a quarter (2025-03-31: X = 2025Q1, measured in 2025Q3 and
+    // 2026Q1). J1 (employer E1) never separates, so it is active in both; wages in 2025Q3: 500
+    // (period ending 07-14) + 300 (ending 09-30, the quarter's last day) = 800.
+    ev(101, "intake", "a1", "p1", "2025-01-10", intake());
+    ev(
+        102,
+        "placement",
+        "a1",
+        "p1",
+        "2025-02-01",
+        placement("J1", Some("E1")),
+    );
+    ev(103, "exit", "a1", "p1", "2025-03-31", exit());
+    ev(
+        104,
+        "wage",
+        "a1",
+        "p1",
+        "2025-07-14",
+        wage("J1", "2025-07-14", 500.0),
+    );
+    ev(
+        105,
+        "wage",
+        "a1",
+        "p1",
+        "2025-09-30",
+        wage("J1", "2025-09-30", 300.0),
+    );
+    // p2: exit on the first day of a quarter (2025-04-01: X = 2025Q2, measured in 2025Q4 and
+    // 2026Q2). J1 ends 2025-09-30, before 2025Q4 starts: not employed in either quarter (had
+    // the exit counted in 2025Q1, J1 would be active in 2025Q3). No employer has evidence in
+    // quarter 2, so same_employer_q4 is null.
+    ev(201, "intake", "a1", "p2", "2025-02-03", intake());
+    ev(
+        202,
+        "placement",
+        "a1",
+        "p2",
+        "2025-03-01",
+        placement("J1", Some("E2")),
+    );
+    ev(203, "exit", "a1", "p2", "2025-04-01", exit());
+    ev(
+        204,
+        "separation",
+        "a1",
+        "p2",
+        "2025-09-30",
+        separation("J1"),
+    );
+    // p3: the year wrap from Q3 (2025-08-15: X = 2025Q3, measured in 2026Q1 and 2026Q3). J1
+    // (E3) ends 2026-01-01, the first day of 2026Q1: one day is enough, so employed in quarter
+    // 2 with earnings exactly 0 (no wage record in 2026Q1). In 2026Q3 its only record, after
+    // its end, pays 0: no evidence, not employed; E3 had evidence in quarter 2 only: false.
+    ev(301, "intake", "a1", "p3", "2025-06-01", intake());
+    ev(
+        302,
+        "placement",
+        "a1",
+        "p3",
+        "2025-07-01",
+        placement("J1", Some("E3")),
+    );
+    ev(303, "exit", "a1", "p3", "2025-08-15", exit());
+    ev(
+        304,
+        "separation",
+        "a1",
+        "p3",
+        "2026-01-01",
+        separation("J1"),
+    );
+    ev(
+        305,
+        "wage",
+        "a1",
+        "p3",
+        "2026-08-01",
+        wage("J1", "2026-08-01", 0.0),
+    );
+    // p4: the year wrap from Q4 (2025-11-15: X = 2025Q4, measured in 2026Q2 and 2026Q4, which
+    // ends exactly on D: observable). No job in that episode; the person re-enters with a2
+    // (episode 2, 2026-03-01) and is placed in J2 (E4) on 2026-04-10: the evidence is the
+    // person's, of any episode and agency. Employed in both quarters, 1200 earned in 2026Q2,
+    // E4 in both: retained. Episode 2 has no exit: its five columns are null.
+    ev(401, "intake", "a1", "p4", "2025-09-01", intake());
+    ev(402, "exit", "a1", "p4", "2025-11-15", exit());
+    ev(403, "intake", "a2", "p4", "2026-03-01", intake());
+    ev(
+        404,
+        "placement",
+        "a2",
+        "p4",
+        "2026-04-10",
+        placement("J2", Some("E4")),
+    );
+    ev(
+        405,
+        "wage",
+        "a2",
+        "p4",
+        "2026-06-30",
+        wage("J2", "2026-06-30", 1200.0),
+    );
+    // p5: X = 2025Q1 (exit 02-15), measured in 2025Q3 and 2026Q1. J1 has no employer_key and
+    // is active through 2025-12-31 with no wage records: employed in 2025Q3, but for no
+    // employer. J2 (E5) ended 2025-03-15 but has a 250 record ending 2025-07-31: E5 has
+    // evidence in 2025Q3 and earnings are 250. In 2026Q1 only J3 (E6) has evidence, a 400
+    // record after its end: employed, but E5 and E6 differ: same_employer_q4 false.
+    ev(501, "intake", "a1", "p5", "2025-01-05", intake());
+    ev(
+        502,
+        "placement",
+        "a1",
+        "p5",
+        "2025-01-20",
+        placement("J1", None),
+    );
+    ev(
+        503,
+        "placement",
+        "a1",
+        "p5",
+        "2025-02-01",
+        placement("J2", Some("E5")),
+    );
+    ev(
+        504,
+        "placement",
+        "a1",
+        "p5",
+        "2025-02-10",
+        placement("J3", Some("E6")),
+    );
+    ev(
+        505,
+        "separation",
+        "a1",
+        "p5",
+        "2025-02-12",
+        separation("J3"),
+    );
+    ev(506, "exit", "a1", "p5", "2025-02-15", exit());
+    ev(
+        507,
+        "separation",
+        "a1",
+        "p5",
+        "2025-03-15",
+        separation("J2"),
+    );
+    ev(
+        508,
+        "wage",
+        "a1",
+        "p5",
+        "2025-07-31",
+        wage("J2", "2025-07-31", 250.0),
+    );
+    ev(
+        509,
+        "separation",
+        "a1",
+        "p5",
+        "2025-12-31",
+        separation("J1"),
+    );
+    ev(
+        510,
+        "wage",
+        "a1",
+        "p5",
+        "2026-02-28",
+        wage("J3", "2026-02-28", 400.0),
+    );
+    // p6: one employer through two jobs. X = 2025Q1 (exit 02-20). J1 (E7) ended 06-30; its
+    // record ending 2025-07-10 (period from 06-27) is in 2025Q3: 100. J2 (E7) ended 03-01; its
+    // record ending 2026-03-31 is in 2026Q1: 200. E7 has evidence in both: retained.
+    ev(601, "intake", "a1", "p6", "2025-01-05", intake());
+    ev(
+        602,
+        "placement",
+        "a1",
+        "p6",
+        "2025-01-15",
+        placement("J1", Some("E7")),
+    );
+    ev(
+        603,
+        "placement",
+        "a1",
+        "p6",
+        "2025-02-01",
+        placement("J2", Some("E7")),
+    );
+    ev(604, "exit", "a1", "p6", "2025-02-20", exit());
+    ev(
+        605,
+        "separation",
+        "a1",
+        "p6",
+        "2025-03-01",
+        separation("J2"),
+    );
+    ev(
+        606,
+        "separation",
+        "a1",
+        "p6",
+        "2025-06-30",
+        separation("J1"),
+    );
+    ev(
+        607,
+        "wage",
+        "a1",
+        "p6",
+        "2025-07-10",
+        wage("J1", "2025-07-10", 100.0),
+    );
+    ev(
+        608,
+        "wage",
+        "a1",
+        "p6",
+        "2026-03-31",
+        wage("J2", "2026-03-31", 200.0),
+    );
+    // p7: two exits. Episode 1: X = 2025Q1 (exit 03-10), no job of its own, but J1 (E8) of
+    // episode 2, placed 2025-05-10 and never ended, is the person's: active in 2025Q3 (no wage
+    // record there: earnings 0) and 2026Q1, E8 in both: retained. Episode 2: X = 2026Q2 (exit
+    // 05-20): quarter 2 is 2026Q4,
+    // ending on D, observable; quarter 4 is 2027Q2, not: employed_q4 and same_employer_q4
+    // null. J1 (E8) is active; its record ending 2026-12-31 (= D) pays 900; one ending
+    // 12-20 but recorded 2027-01-05, after D, is not visible.
+    ev(701, "intake", "a1", "p7", "2025-01-05", intake());
+    ev(702, "exit", "a1", "p7", "2025-03-10", exit());
+    ev(703, "intake", "a1", "p7", "2025-05-01", intake());
+    ev(
+        704,
+        "placement",
+        "a1",
+        "p7",
+        "2025-05-10",
+        placement("J1", Some("E8")),
+    );
+    ev(705, "exit", "a1", "p7", "2026-05-20", exit());
+    ev(
+        706,
+        "wage",
+        "a1",
+        "p7",
+        "2026-12-31",
+        wage("J1", "2026-12-31", 900.0),
+    );
+    // p8: X = 2025Q1 (exit 02-01). J1's placement is retracted, so its 700 record in 2025Q3
+    // is an unknown_job and no evidence. J2 (no employer) ended 01-31; its 300 record ending
+    // 2025-08-15 is superseded by one of 0: not employed in 2025Q3, earnings 0; nothing in
+    // 2026Q1; no employer: same_employer_q4 null.
+    ev(801, "intake", "a1", "p8", "2025-01-05", intake());
+    ev(
+        802,
+        "placement",
+        "a1",
+        "p8",
+        "2025-01-10",
+        placement("J1", Some("E9")),
+    );
+    ev(
+        803,
+        "placement",
+        "a1",
+        "p8",
+        "2025-01-12",
+        placement("J2", None),
+    );
+    ev(
+        804,
+        "separation",
+        "a1",
+        "p8",
+        "2025-01-31",
+        separation("J2"),
+    );
+    ev(805, "exit", "a1", "p8", "2025-02-01", exit());
+    ev(
+        806,
+        "retraction",
+        "a1",
+        "p8",
+        "2025-02-02",
+        format!(r#""retracted_event_id":"{}""#, id(802)),
+    );
+    ev(
+        807,
+        "wage",
+        "a1",
+        "p8",
+        "2025-08-01",
+        wage("J1", "2025-08-01", 700.0),
+    );
+    ev(
+        808,
+        "wage",
+        "a1",
+        "p8",
+        "2025-08-15",
+        wage("J2", "2025-08-15", 300.0),
+    );
+    // Recorded after D (p7), and superseding 808 (p8).
+    feed.event(
+        707,
+        "wage",
+        "a1",
+        "p7",
+        "2026-12-20",
+        "2027-01-05T10:00:00Z",
+        None,
+        &wage("J1", "2026-12-20", 50.0),
+    );
+    feed.event(
+        809,
+        "wage",
+        "a1",
+        "p8",
+        "2025-08-15",
+        "2025-08-20T10:00:00Z",
+        Some(808),
+        &wage("J2", "2025-08-15", 0.0),
+    );
+    feed.load(&lake);
+    let tables = transform(&lake, &dir.path().join("out"), "2026-12-31");
+
+    let episode = |who: &str, no: &str| {
+        row(
+            &tables["episodes"],
+            &[("person_key", &person(who)), ("episode_no", no)],
+        )
+    };
+    let after = |e: &BTreeMap<String, String>| {
+        [
+            "exit_quarter",
+            "employed_q2",
+            "earnings_q2",
+            "employed_q4",
+            "same_employer_q4",
+        ]
+        .map(|c| e[c].clone())
+    };
+    let expect = |values: [&str; 5]| values.map(str::to_owned);
+    assert_eq!(
+        after(&episode("p1", "1")),
+        expect(["2025Q1", "true", "800", "true", "true"])
+    );
+    assert_eq!(
+        after(&episode("p2", "1")),
+        expect(["2025Q2", "false", "0", "false", "null"])
+    );
+    assert_eq!(
+        after(&episode("p3", "1")),
+        expect(["2025Q3", "true", "0", "false", "false"])
+    );
+    assert_eq!(
+        after(&episode("p4", "1")),
+        expect(["2025Q4", "true", "1200", "true", "true"])
+    );
+    assert_eq!(
+        after(&episode("p4", "2")),
+        expect(["null", "null", "null", "null", "null"])
+    );
+    assert_eq!(
+        after(&episode("p5", "1")),
+        expect(["2025Q1", "true", "250", "true", "false"])
+    );
+    assert_eq!(
+        after(&episode("p6", "1")),
+        expect(["2025Q1", "true", "100", "true", "true"])
+    );
+    assert_eq!(
+        after(&episode("p7", "1")),
+        expect(["2025Q1", "true", "0", "true", "true"])
+    );
+    assert_eq!(
+        after(&episode("p7", "2")),
+        expect(["2026Q2", "true", "900", "null", "null"])
+    );
+    assert_eq!(
+        after(&episode("p8", "1")),
+        expect(["2025Q1", "false", "0", "false", "null"])
+    );
+
+    // after_exit, a1 (every exit is a1's; ALL is the same):
+    // 2025Q1: p1, p5, p6, p7 (episode 1), p8 → 5 exits, all eligible in both quarters;
+    //   employed in quarter 2: p1, p5, p6, p7 → 4, rate 0.8, median of (0, 100, 250, 800) =
+    //   (100 + 250) / 2 = 175; in quarter 4: p1, p5, p6, p7 → 4, 0.8; an employer in quarter
+    //   2: p1, p5, p6, p7 → 4, of whom p1, p6 and p7 kept it → 3, 0.75.
+    // 2025Q2: p2 → eligible 1 and 1, employed 0 and 0, rates 0, no median, no employer.
+    // 2025Q3: p3 → employed in quarter 2 with earnings 0 (median 0), not in quarter 4;
+    //   E3 in quarter 2, not kept → 1, 0, 0.
+    // 2025Q4: p4 → 1 of 1 twice, median 1200, retained 1 of 1.
+    // 2026Q2: p7 (episode 2) → quarter 2 only: 1 of 1, median 900; quarter 4 not observable.
+    let columns = [
+        "exiters",
+        "eligible_q2",
+        "employed_q2",
+        "employment_rate_q2",
+        "median_earnings_q2",
+        "eligible_q4",
+        "employed_q4",
+        "employment_rate_q4",
+        "employed_q2_with_employer",
+        "retained_same_employer",
+        "same_employer_rate",
+    ];
+    let quarter = |agency: &str, q: &str| {
+        let r = row(
+            &tables["after_exit"],
+            &[("agency_id", agency), ("exit_quarter", q)],
+        );
+        columns.map(|c| r[c].clone())
+    };
+    let expect = |values: [&str; 11]| values.map(str::to_owned);
+    let q1 = quarter("a1", "2025Q1");
+    assert_eq!(
+        q1,
+        expect([
+            "5", "5", "4", "0.8", "175", "5", "4", "0.8", "4", "3", "0.75"
+        ])
+    );
+    assert_eq!(quarter("ALL", "2025Q1"), q1);
+    assert_eq!(
+        quarter("a1", "2025Q2"),
+        expect(["1", "1", "0", "0", "null", "1", "0", "0", "0", "0", "null"])
+    );
+    assert_eq!(
+        quarter("a1", "2025Q3"),
+        expect(["1", "1", "1", "1", "0", "1", "0", "0", "1", "0", "0"])
+    );
+    assert_eq!(
+        quarter("a1", "2025Q4"),
+        expect(["1", "1", "1", "1", "1200", "1", "1", "1", "1", "1", "1"])
+    );
+    assert_eq!(
+        quarter("a1", "2026Q2"),
+        expect([
+            "1", "1", "1", "1", "900", "0", "0", "null", "0", "0", "null"
+        ])
+    );
+    assert_eq!(
+        rows(&tables["after_exit"], &[]).height(),
+        10,
+        "5 quarters, a1 and ALL"
+    );
+
+    // Measure 6 in `measures`: a period looks back from its quarter Q to exits of Q − 2 and
+    // Q − 4. 2026Q1: quarter 2 of 2025Q3's exits (p3: 1 of 1, median 0 over 1 item) and
+    // quarter 4 of 2025Q1's (4 of 5; 4 with an employer, 3 kept). February 2026 is in 2026Q1:
+    // the same values. 2026Q4: 2026Q2's exits (p7: 900) and 2025Q4's (p4: kept). 2025Q3:
+    // 2025Q1's quarter 2 (4 of 5, median 175 over 4 items), nothing four quarters back.
+    let measure = |kind: &str, period: &str| {
+        row(
+            &tables["measures"],
+            &[
+                ("agency_id", "a1"),
+                ("period_kind", kind),
+                ("period", period),
+            ],
+        )
+    };
+    let six = [
+        "eligible_q2",
+        "employed_q2",
+        "employment_rate_q2",
+        "employment_rate_q2_items",
+        "median_earnings_q2",
+        "median_earnings_q2_items",
+        "eligible_q4",
+        "employed_q4",
+        "employment_rate_q4",
+        "employment_rate_q4_items",
+        "employed_q2_with_employer",
+        "retained_same_employer",
+        "same_employer_rate_items",
+    ];
+    let values = |m: &BTreeMap<String, String>| six.map(|c| m[c].clone());
+    let expect = |v: [&str; 13]| v.map(str::to_owned);
+    let q2026q1 = measure("quarter", "2026Q1");
+    assert_eq!(
+        values(&q2026q1),
+        expect([
+            "1", "1", "1", "1", "0", "1", "5", "4", "0.8", "5", "4", "3", "4"
+        ])
+    );
+    assert_eq!(q2026q1["same_employer_rate"], "0.75");
+    assert_eq!(values(&measure("month", "2026-02")), values(&q2026q1));
+    assert_eq!(
+        values(&measure("quarter", "2026Q4")),
+        expect([
+            "1", "1", "1", "1", "900", "1", "1", "1", "1", "1", "1", "1", "1"
+        ])
+    );
+    let q2025q3 = measure("quarter", "2025Q3");
+    assert_eq!(
+        values(&q2025q3),
+        expect([
+            "5", "4", "0.8", "5", "175", "4", "0", "0", "null", "0", "0", "0", "0"
+        ])
+    );
+    assert_eq!(q2025q3["same_employer_rate"], "null");
+
+    // The DuckDB reference, written from the same sentences with calendar dates and single
+    // wage records, agrees cell by cell on this lake.
+    compare_with_reference(&lake, &dir.path().join("out"), "2026-12-31", dir.path());
 }

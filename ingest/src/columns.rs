@@ -55,7 +55,7 @@ impl SourceColumns {
     fn push(&mut self, source: &SourceId, position: Position, ingested_at: DateTime<Utc>) {
         match source {
             SourceId::Kafka { topic, partition } => {
-                self.kind.append_value("kafka");
+                self.kind.append_value(lake::source_kind::KAFKA);
                 self.topic.append_value(topic);
                 self.partition.append_value(*partition);
                 self.offset.append_value(position.0);
@@ -63,7 +63,7 @@ impl SourceColumns {
                 self.line.append_null();
             }
             SourceId::File { name } => {
-                self.kind.append_value("file");
+                self.kind.append_value(lake::source_kind::FILE);
                 self.topic.append_null();
                 self.partition.append_null();
                 self.offset.append_null();
@@ -84,6 +84,86 @@ impl SourceColumns {
             Arc::new(self.line.finish()),
             Arc::new(self.ingested_at.finish()),
         ]
+    }
+}
+
+/// The payload columns of one event: each field its payload type has, the others null.
+#[derive(Default)]
+struct PayloadRow<'a> {
+    referral_source: Option<&'a str>,
+    program: Option<&'a str>,
+    assessment_type: Option<&'a str>,
+    service_type: Option<&'a str>,
+    job_id: Option<&'a str>,
+    employer_key: Option<&'a str>,
+    hourly_wage: Option<f64>,
+    hours_per_week: Option<f64>,
+    competitive_integrated: Option<bool>,
+    occupation_code: Option<&'a str>,
+    period_start: Option<i32>,
+    period_end: Option<i32>,
+    gross_wages: Option<f64>,
+    hours_worked: Option<f64>,
+    separation_reason: Option<&'a str>,
+    exit_outcome: Option<&'a str>,
+    retracted_event_id: Option<&'a str>,
+    retraction_reason: Option<&'a str>,
+}
+
+impl<'a> PayloadRow<'a> {
+    fn of(payload: &'a Payload) -> Self {
+        match payload {
+            Payload::Intake {
+                referral_source,
+                program,
+            } => Self {
+                referral_source: referral_source.as_deref(),
+                program: program.as_deref(),
+                ..Self::default()
+            },
+            Payload::Assessment { assessment_type } => Self {
+                assessment_type: Some(assessment_type.as_str()),
+                ..Self::default()
+            },
+            Payload::Service { service_type } => Self {
+                service_type: Some(service_type.as_str()),
+                ..Self::default()
+            },
+            Payload::Placement(placement) => Self {
+                job_id: Some(placement.job_id.as_str()),
+                employer_key: placement.employer_key.as_ref().map(|key| key.as_str()),
+                hourly_wage: Some(placement.hourly_wage),
+                hours_per_week: Some(placement.hours_per_week),
+                competitive_integrated: Some(placement.competitive_integrated),
+                occupation_code: placement.occupation_code.as_deref(),
+                ..Self::default()
+            },
+            Payload::Wage(wage) => Self {
+                job_id: Some(wage.job_id.as_str()),
+                period_start: Some(date32(wage.period_start)),
+                period_end: Some(date32(wage.period_end)),
+                gross_wages: Some(wage.gross_wages),
+                hours_worked: Some(wage.hours_worked),
+                ..Self::default()
+            },
+            Payload::Separation { job_id, reason } => Self {
+                job_id: Some(job_id.as_str()),
+                separation_reason: Some(reason.as_str()),
+                ..Self::default()
+            },
+            Payload::Exit { outcome } => Self {
+                exit_outcome: Some(outcome.as_str()),
+                ..Self::default()
+            },
+            Payload::Retraction {
+                retracted_event_id,
+                reason,
+            } => Self {
+                retracted_event_id: Some(retracted_event_id.as_str()),
+                retraction_reason: reason.as_deref(),
+                ..Self::default()
+            },
+        }
     }
 }
 
@@ -170,87 +250,31 @@ impl EventColumns {
         self.supersedes
             .append_option(event.supersedes.as_ref().map(|id| id.as_str()));
 
-        let mut referral_source = None;
-        let mut program = None;
-        let mut assessment_type = None;
-        let mut service_type = None;
-        let mut job_id = None;
-        let mut employer_key = None;
-        let mut hourly_wage = None;
-        let mut hours_per_week = None;
-        let mut competitive_integrated = None;
-        let mut occupation_code = None;
-        let mut period_start = None;
-        let mut period_end = None;
-        let mut gross_wages = None;
-        let mut hours_worked = None;
-        let mut separation_reason = None;
-        let mut exit_outcome = None;
-        let mut retracted_event_id = None;
-        let mut retraction_reason = None;
-        match &event.payload {
-            Payload::Intake {
-                referral_source: referral,
-                program: named_program,
-            } => {
-                referral_source = referral.as_deref();
-                program = named_program.as_deref();
-            }
-            Payload::Assessment {
-                assessment_type: kind,
-            } => assessment_type = Some(kind.as_str()),
-            Payload::Service { service_type: kind } => service_type = Some(kind.as_str()),
-            Payload::Placement(placement) => {
-                job_id = Some(placement.job_id.as_str());
-                employer_key = placement.employer_key.as_ref().map(|key| key.as_str());
-                hourly_wage = Some(placement.hourly_wage);
-                hours_per_week = Some(placement.hours_per_week);
-                competitive_integrated = Some(placement.competitive_integrated);
-                occupation_code = placement.occupation_code.as_deref();
-            }
-            Payload::Wage(wage) => {
-                job_id = Some(wage.job_id.as_str());
-                period_start = Some(date32(wage.period_start));
-                period_end = Some(date32(wage.period_end));
-                gross_wages = Some(wage.gross_wages);
-                hours_worked = Some(wage.hours_worked);
-            }
-            Payload::Separation {
-                job_id: job,
-                reason,
-            } => {
-                job_id = Some(job.as_str());
-                separation_reason = Some(reason.as_str());
-            }
-            Payload::Exit { outcome } => exit_outcome = Some(outcome.as_str()),
-            Payload::Retraction {
-                retracted_event_id: target,
-                reason,
-            } => {
-                retracted_event_id = Some(target.as_str());
-                retraction_reason = reason.as_deref();
-            }
-        }
-        self.referral_source.append_option(referral_source);
-        self.program.append_option(program);
-        self.assessment_type.append_option(assessment_type);
-        self.service_type.append_option(service_type);
-        self.job_id.append_option(job_id);
-        self.employer_key.append_option(employer_key);
-        self.hourly_wage.append_option(hourly_wage);
-        self.hours_per_week.append_option(hours_per_week);
-        self.competitive_integrated
-            .append_option(competitive_integrated);
-        self.occupation_code.append_option(occupation_code);
-        self.period_start.append_option(period_start);
-        self.period_end.append_option(period_end);
-        self.gross_wages.append_option(gross_wages);
-        self.hours_worked.append_option(hours_worked);
-        self.separation_reason.append_option(separation_reason);
-        self.exit_outcome.append_option(exit_outcome);
-        self.retracted_event_id.append_option(retracted_event_id);
-        self.retraction_reason.append_option(retraction_reason);
+        self.push_payload(&PayloadRow::of(&event.payload));
         self.source.push(source, position, ingested_at);
+    }
+
+    fn push_payload(&mut self, row: &PayloadRow<'_>) {
+        self.referral_source.append_option(row.referral_source);
+        self.program.append_option(row.program);
+        self.assessment_type.append_option(row.assessment_type);
+        self.service_type.append_option(row.service_type);
+        self.job_id.append_option(row.job_id);
+        self.employer_key.append_option(row.employer_key);
+        self.hourly_wage.append_option(row.hourly_wage);
+        self.hours_per_week.append_option(row.hours_per_week);
+        self.competitive_integrated
+            .append_option(row.competitive_integrated);
+        self.occupation_code.append_option(row.occupation_code);
+        self.period_start.append_option(row.period_start);
+        self.period_end.append_option(row.period_end);
+        self.gross_wages.append_option(row.gross_wages);
+        self.hours_worked.append_option(row.hours_worked);
+        self.separation_reason.append_option(row.separation_reason);
+        self.exit_outcome.append_option(row.exit_outcome);
+        self.retracted_event_id
+            .append_option(row.retracted_event_id);
+        self.retraction_reason.append_option(row.retraction_reason);
     }
 
     /// The rows so far as a record batch of [`lake::events_schema`]; the builders start over.

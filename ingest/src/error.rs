@@ -5,6 +5,15 @@ use std::path::PathBuf;
 /// An ingest failure: the worker or file load cannot go on without help.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    /// The metrics endpoint could not listen on its address (in use, or not this host's).
+    #[error("cannot serve metrics on {address}")]
+    MetricsBind {
+        /// The address asked for.
+        address: std::net::SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// A file or folder could not be read or written.
     #[error("I/O error on {path}")]
     Io {

@@ -193,7 +193,48 @@ pub async fn run(
         metrics: Arc::clone(&metrics),
         high_watermarks: Arc::clone(&high_watermarks),
     };
-    let consumer: WorkerConsumer = ClientConfig::new()
+    let consumer: WorkerConsumer = consumer_config(&settings)
+        .create_with_context(context)
+        .map_err(kafka("creating the consumer"))?;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &settings.brokers)
+        .set("enable.idempotence", "true")
+        .set("message.timeout.ms", "300000")
+        .create()
+        .map_err(kafka("creating the dead-letter producer"))?;
+    // A subscription pattern is a regex only when it starts with `^`.
+    let pattern = if settings.topics.starts_with('^') {
+        settings.topics.clone()
+    } else {
+        format!("^{}", settings.topics)
+    };
+    consumer
+        .subscribe(&[pattern.as_str()])
+        .map_err(kafka("subscribing"))?;
+    info!(brokers = %settings.brokers, group = %settings.group, pattern = %pattern, "ingest worker started");
+
+    let mut worker = Worker {
+        settings,
+        lake,
+        validator,
+        metrics,
+        producer,
+        revoked,
+        high_watermarks,
+        partitions: HashMap::new(),
+        buffered: 0,
+        tally: Tally::default(),
+        broker_trouble: false,
+    };
+    worker.consume(&consumer, shutdown).await;
+    worker.shut_down(&consumer).await;
+    Ok(worker.tally)
+}
+
+/// The consumer's settings: offsets committed by the worker only, after the lake commit.
+fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", &settings.brokers)
         .set("group.id", &settings.group)
         .set("enable.auto.commit", "false")
@@ -219,71 +260,8 @@ pub async fn run(
         .set(
             "statistics.interval.ms",
             STATISTICS_INTERVAL.as_millis().to_string(),
-        )
-        .create_with_context(context)
-        .map_err(kafka("creating the consumer"))?;
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &settings.brokers)
-        .set("enable.idempotence", "true")
-        .set("message.timeout.ms", "300000")
-        .create()
-        .map_err(kafka("creating the dead-letter producer"))?;
-    let pattern = if settings.topics.starts_with('^') {
-        settings.topics.clone()
-    } else {
-        format!("^{}", settings.topics)
-    };
-    consumer
-        .subscribe(&[pattern.as_str()])
-        .map_err(kafka("subscribing"))?;
-    info!(brokers = %settings.brokers, group = %settings.group, pattern = %pattern, "ingest worker started");
-
-    let mut worker = Worker {
-        settings,
-        lake,
-        validator,
-        metrics,
-        producer,
-        revoked,
-        high_watermarks,
-        partitions: HashMap::new(),
-        buffered: 0,
-        tally: Tally::default(),
-        broker_trouble: false,
-    };
-    let mut tick = tokio::time::interval(STATISTICS_INTERVAL / 2);
-    let mut messages = consumer.stream();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            _ = tick.tick() => {
-                worker.drop_revoked();
-                worker.flush_due(&consumer).await;
-            }
-            Some(received) = messages.next() => {
-                worker.receive(&consumer, received).await;
-                // Take what librdkafka already holds without a trip through the select.
-                for _ in 0..DRAIN_AT_MOST {
-                    match messages.next().now_or_never() {
-                        Some(Some(received)) => worker.receive(&consumer, received).await,
-                        _ => break,
-                    }
-                }
-            }
-        }
-    }
-    drop(messages);
-    info!("shutting down: flushing open batches");
-    worker.flush_all(&consumer).await;
-    let producer = worker.producer.clone();
-    let delivered = tokio::task::spawn_blocking(move || producer.flush(DEAD_LETTER_GRACE)).await;
-    if !matches!(delivered, Ok(Ok(()))) {
-        warn!(
-            "some dead letters were not delivered to {DLQ_TOPIC} before exit; they stay in the lake's rejected table"
         );
-    }
-    Ok(worker.tally)
+    config
 }
 
 struct Worker {
@@ -302,6 +280,46 @@ struct Worker {
 }
 
 impl Worker {
+    /// Reads messages, and flushes batches that come due, until `shutdown` resolves.
+    async fn consume(&mut self, consumer: &WorkerConsumer, shutdown: impl Future<Output = ()>) {
+        let mut tick = tokio::time::interval(STATISTICS_INTERVAL / 2);
+        let mut messages = consumer.stream();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = tick.tick() => {
+                    self.drop_revoked();
+                    self.flush_due(consumer).await;
+                }
+                Some(received) = messages.next() => {
+                    self.receive(consumer, received).await;
+                    // Take what librdkafka already holds without a trip through the select.
+                    for _ in 0..DRAIN_AT_MOST {
+                        match messages.next().now_or_never() {
+                            Some(Some(received)) => self.receive(consumer, received).await,
+                            _ => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Commits every open batch and gives the dead-letter producer a grace period.
+    async fn shut_down(&mut self, consumer: &WorkerConsumer) {
+        info!("shutting down: flushing open batches");
+        self.flush_all(consumer).await;
+        let producer = self.producer.clone();
+        let delivered =
+            tokio::task::spawn_blocking(move || producer.flush(DEAD_LETTER_GRACE)).await;
+        if !matches!(delivered, Ok(Ok(()))) {
+            warn!(
+                "some dead letters were not delivered to {DLQ_TOPIC} before exit; they stay in the lake's rejected table"
+            );
+        }
+    }
+
     fn note_trouble(&mut self, error: &KafkaError) {
         if !self.broker_trouble {
             warn!(%error, "Kafka is unavailable or failing; waiting and retrying (nothing is lost)");
@@ -363,45 +381,10 @@ impl Worker {
         }
         let key = (topic.to_owned(), partition);
         if !self.partitions.contains_key(&key) {
-            let consortium = parse_topic(topic)
-                .map(|(consortium, _)| consortium)
-                .unwrap_or_else(ConsortiumId::unknown);
-            let stream = Stream {
-                consortium,
-                source: SourceId::Kafka {
-                    topic: topic.to_owned(),
-                    partition,
-                },
-            };
-            let watermark = loop {
-                match self.lake.watermarks() {
-                    Ok(marks) => break marks.get(&stream).copied().unwrap_or(-1),
-                    Err(error) => {
-                        warn!(error = %error, "cannot read the lake's watermark; retrying");
-                        tokio::time::sleep(Duration::from_secs(2)).await;
-                    }
-                }
-            };
-            if offset <= watermark {
-                info!(%topic, partition, watermark, "resuming after the lake's watermark");
-                if let Err(error) = consumer.seek(
-                    topic,
-                    partition,
-                    Offset::Offset(watermark + 1),
-                    Duration::from_secs(5),
-                ) {
-                    warn!(%error, %topic, partition, "seek failed; skipping stored offsets instead");
-                }
-            }
-            self.partitions.insert(
-                key.clone(),
-                PartitionState {
-                    batch: Batch::new(stream),
-                    watermark,
-                    next_offset: watermark + 1,
-                    backlog_end: None,
-                },
-            );
+            let state = self
+                .open_partition(consumer, topic, partition, offset)
+                .await;
+            self.partitions.insert(key.clone(), state);
         }
         let Some(state) = self.partitions.get_mut(&key) else {
             return;
@@ -432,6 +415,53 @@ impl Worker {
                 .map(|(k, _)| k.clone())
         {
             self.flush(consumer, &largest).await;
+        }
+    }
+
+    /// The state of a partition first seen at `offset`: its lake watermark read (retried until
+    /// the lake answers), and the consumer moved past it when `offset` is already stored.
+    async fn open_partition(
+        &self,
+        consumer: &WorkerConsumer,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> PartitionState {
+        let consortium = parse_topic(topic)
+            .map(|(consortium, _)| consortium)
+            .unwrap_or_else(ConsortiumId::unknown);
+        let stream = Stream {
+            consortium,
+            source: SourceId::Kafka {
+                topic: topic.to_owned(),
+                partition,
+            },
+        };
+        let watermark = loop {
+            match self.lake.watermarks() {
+                Ok(marks) => break marks.get(&stream).copied().unwrap_or(-1),
+                Err(error) => {
+                    warn!(error = %error, "cannot read the lake's watermark; retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        };
+        if offset <= watermark {
+            info!(%topic, partition, watermark, "resuming after the lake's watermark");
+            if let Err(error) = consumer.seek(
+                topic,
+                partition,
+                Offset::Offset(watermark + 1),
+                Duration::from_secs(5),
+            ) {
+                warn!(%error, %topic, partition, "seek failed; skipping stored offsets instead");
+            }
+        }
+        PartitionState {
+            batch: Batch::new(stream),
+            watermark,
+            next_offset: watermark + 1,
+            backlog_end: None,
         }
     }
 
@@ -487,10 +517,7 @@ impl Worker {
         };
         state.watermark = flushed.last;
         self.buffered -= bytes;
-        self.metrics.record_flush(
-            &flushed.tally,
-            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        );
+        self.metrics.record_flush(&flushed.tally, started.elapsed());
         self.tally.add(&flushed.tally);
 
         let mut offsets = TopicPartitionList::new();
@@ -509,76 +536,13 @@ impl Worker {
 
     /// Queues the rejected rows for the dead-letter topic without waiting for delivery.
     async fn send_dead_letters(&self, rejected: &RecordBatch) {
-        let (Some(reason), Some(detail), Some(raw), Some(topic), Some(partition), Some(offset)) = (
-            rejected
-                .column_by_name("reason")
-                .and_then(|a| a.as_string_opt::<i32>()),
-            rejected
-                .column_by_name("detail")
-                .and_then(|a| a.as_string_opt::<i32>()),
-            rejected
-                .column_by_name("raw")
-                .and_then(|a| a.as_binary_opt::<i32>()),
-            rejected
-                .column_by_name("topic")
-                .and_then(|a| a.as_string_opt::<i32>()),
-            rejected
-                .column_by_name("partition")
-                .and_then(|a| a.as_primitive_opt::<Int32Type>()),
-            rejected
-                .column_by_name("offset")
-                .and_then(|a| a.as_primitive_opt::<Int64Type>()),
-        ) else {
-            return;
-        };
-        let rows = 0..rejected.num_rows();
-        let positions: Vec<(String, String)> = rows
-            .clone()
-            .map(|row| {
-                (
-                    partition.value(row).to_string(),
-                    offset.value(row).to_string(),
-                )
-            })
-            .collect();
-        let keys: Vec<String> = rows
-            .clone()
-            .map(|row| {
-                format!(
-                    "{}:{}:{}",
-                    topic.value(row),
-                    positions[row].0,
-                    positions[row].1
-                )
-            })
-            .collect();
-        let mut deliveries = Vec::with_capacity(rejected.num_rows());
-        for row in rows {
-            let headers = OwnedHeaders::new()
-                .insert(Header {
-                    key: "reason",
-                    value: Some(reason.value(row)),
-                })
-                .insert(Header {
-                    key: "detail",
-                    value: Some(detail.value(row)),
-                })
-                .insert(Header {
-                    key: "source_topic",
-                    value: Some(topic.value(row)),
-                })
-                .insert(Header {
-                    key: "source_partition",
-                    value: Some(&positions[row].0),
-                })
-                .insert(Header {
-                    key: "source_offset",
-                    value: Some(&positions[row].1),
-                });
+        let letters = dead_letters(rejected);
+        let mut deliveries = Vec::with_capacity(letters.len());
+        for letter in &letters {
             let mut record = FutureRecord::to(DLQ_TOPIC)
-                .key(&keys[row])
-                .payload(raw.value(row))
-                .headers(headers);
+                .key(&letter.key)
+                .payload(letter.raw)
+                .headers(letter.headers());
             loop {
                 match self.producer.send_result(record) {
                     Ok(delivery) => {
@@ -608,4 +572,75 @@ impl Worker {
             }
         });
     }
+}
+
+/// One rejected message as the dead-letter topic carries it: its original bytes, keyed by its
+/// source position, with the reason and the position in headers.
+struct DeadLetter<'a> {
+    key: String,
+    raw: &'a [u8],
+    reason: &'a str,
+    detail: &'a str,
+    topic: &'a str,
+    partition: String,
+    offset: String,
+}
+
+impl DeadLetter<'_> {
+    fn headers(&self) -> OwnedHeaders {
+        [
+            ("reason", self.reason),
+            ("detail", self.detail),
+            ("source_topic", self.topic),
+            ("source_partition", self.partition.as_str()),
+            ("source_offset", self.offset.as_str()),
+        ]
+        .into_iter()
+        .fold(OwnedHeaders::new(), |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value),
+            })
+        })
+    }
+}
+
+/// The dead letters of a batch's rejected rows (none if the batch lacks a column, which the
+/// lake schema rules out).
+fn dead_letters(rejected: &RecordBatch) -> Vec<DeadLetter<'_>> {
+    let strings = |name| {
+        rejected
+            .column_by_name(name)
+            .and_then(|a| a.as_string_opt::<i32>())
+    };
+    let (Some(reason), Some(detail), Some(topic), Some(raw), Some(partition), Some(offset)) = (
+        strings("reason"),
+        strings("detail"),
+        strings("topic"),
+        rejected
+            .column_by_name("raw")
+            .and_then(|a| a.as_binary_opt::<i32>()),
+        rejected
+            .column_by_name("partition")
+            .and_then(|a| a.as_primitive_opt::<Int32Type>()),
+        rejected
+            .column_by_name("offset")
+            .and_then(|a| a.as_primitive_opt::<Int64Type>()),
+    ) else {
+        return Vec::new();
+    };
+    (0..rejected.num_rows())
+        .map(|row| {
+            let (partition, offset) = (partition.value(row), offset.value(row));
+            DeadLetter {
+                key: format!("{}:{partition}:{offset}", topic.value(row)),
+                raw: raw.value(row),
+                reason: reason.value(row),
+                detail: detail.value(row),
+                topic: topic.value(row),
+                partition: partition.to_string(),
+                offset: offset.to_string(),
+            }
+        })
+        .collect()
 }

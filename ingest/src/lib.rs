@@ -35,7 +35,7 @@ pub use error::IngestError;
 pub use file::FileIngest;
 pub use kafka::{KafkaSettings, run as run_kafka};
 pub use lake::{Committed, Lake, Watermarks};
-pub use metrics::{Metrics, serve as serve_metrics};
+pub use metrics::{Metrics, MetricsEndpoint};
 pub use ndjson::{Line, NdjsonReader};
 pub use publish::Publisher;
 pub use source::{SourceId, Stream};

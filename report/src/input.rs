@@ -8,6 +8,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
+use outcomes_schemas::tables::columns::measures;
 use outcomes_schemas::tables::{ColumnType, Measure, Table, meta};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
@@ -217,6 +218,29 @@ enum Cells {
     Flags(Vec<Option<bool>>),
 }
 
+/// A measure's column and, for a statistic, its item counts' column (name and values).
+type MeasureColumn = (Measure, Cells, Option<(&'static str, Vec<Option<i64>>)>);
+
+/// Every measure's columns of a batch, read by the types the contract gives them.
+fn measure_columns(c: &Columns<'_>) -> Result<Vec<MeasureColumn>, ReportError> {
+    Measure::ALL
+        .into_iter()
+        .map(|measure| {
+            let name = measure.name();
+            let cells = match measure.kind() {
+                ColumnType::Int => Cells::Counts(c.ints(name)?),
+                ColumnType::Bool => Cells::Flags(c.bools(name)?),
+                _ => Cells::Numbers(c.floats(name)?),
+            };
+            let items = measure
+                .items_column()
+                .map(|name| Ok((name, c.ints(name)?)))
+                .transpose()?;
+            Ok((measure, cells, items))
+        })
+        .collect()
+}
+
 /// The rows of `consortium` in one batch as `(period, exact row)`; notes every consortium
 /// seen and the consortium's wage floor.
 fn measure_rows(
@@ -225,42 +249,29 @@ fn measure_rows(
     consortia: &mut BTreeSet<String>,
     wage_floor: &mut Option<f64>,
 ) -> Result<Vec<(Period, RawRow)>, ReportError> {
-    let ids = c.strings("consortium_id")?;
-    let agencies = c.strings("agency_id")?;
-    let labels = c.strings("period")?;
-    let floors = c.floats("wage_floor")?;
-    let mut columns = Vec::new();
-    for measure in Measure::ALL {
-        let name = measure.name();
-        let cells = match measure.kind() {
-            ColumnType::Int => Cells::Counts(c.ints(name)?),
-            ColumnType::Bool => Cells::Flags(c.bools(name)?),
-            _ => Cells::Numbers(c.floats(name)?),
-        };
-        let items = measure
-            .items_column()
-            .map(|name| Ok((name, c.ints(name)?)))
-            .transpose()?;
-        columns.push((measure, cells, items));
-    }
+    let ids = c.strings(measures::CONSORTIUM_ID)?;
+    let agencies = c.strings(measures::AGENCY_ID)?;
+    let labels = c.strings(measures::PERIOD)?;
+    let floors = c.floats(measures::WAGE_FLOOR)?;
+    let columns = measure_columns(c)?;
     let mut rows = Vec::new();
     for i in 0..ids.len() {
-        let id = required(ids[i].clone(), c.path, "consortium_id")?;
+        let id = required(ids[i].clone(), c.path, measures::CONSORTIUM_ID)?;
         if id != consortium {
             consortia.insert(id);
             continue;
         }
-        *wage_floor = Some(required(floors[i], c.path, "wage_floor")?);
-        let label = required(labels[i].clone(), c.path, "period")?;
+        *wage_floor = Some(required(floors[i], c.path, measures::WAGE_FLOOR)?);
+        let label = required(labels[i].clone(), c.path, measures::PERIOD)?;
         let period: Period = label.parse().map_err(|_| ReportError::Column {
             path: c.path.to_path_buf(),
-            column: "period".to_owned(),
+            column: measures::PERIOD.to_owned(),
             problem: "holds a label that is not a month or a quarter",
         })?;
         rows.push((
             period,
             RawRow {
-                agency_id: required(agencies[i].clone(), c.path, "agency_id")?,
+                agency_id: required(agencies[i].clone(), c.path, measures::AGENCY_ID)?,
                 values: columns
                     .iter()
                     .map(|(measure, cells, items)| {

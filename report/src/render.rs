@@ -134,14 +134,25 @@ fn display(measure: Measure, cell: Cell, k: i64) -> String {
         },
         Cell::Shown(Value::Number(None)) => "–".into(),
         Cell::Shown(Value::Number(Some(x))) => match measure {
-            Measure::ServedWithin30dRate
-            | Measure::AtOrAboveWageFloorRate
-            | Measure::Retention90dRate => format!("{:.1}%", x * 100.0),
+            measure if is_rate(measure) => format!("{:.1}%", x * 100.0),
             Measure::MedianHourlyWage => format!("${x:.2}"),
-            Measure::WagesReported => format!("${}", thousands(x)),
+            Measure::WagesReported | Measure::MedianEarningsQ2 => format!("${}", thousands(x)),
             _ => format!("{x:.1}"),
         },
     }
+}
+
+/// Whether `measure` is a share, shown (and charted) in percent.
+fn is_rate(measure: Measure) -> bool {
+    matches!(
+        measure,
+        Measure::ServedWithin30dRate
+            | Measure::AtOrAboveWageFloorRate
+            | Measure::Retention90dRate
+            | Measure::EmploymentRateQ2
+            | Measure::EmploymentRateQ4
+            | Measure::SameEmployerRate
+    )
 }
 
 fn thousands(x: f64) -> String {
@@ -164,7 +175,7 @@ struct Indicator {
     headline: Measure,
 }
 
-const INDICATORS: [Indicator; 5] = [
+const INDICATORS: [Indicator; 6] = [
     Indicator {
         number: 1,
         title: "Time waiting for services",
@@ -195,87 +206,112 @@ const INDICATORS: [Indicator; 5] = [
         definition: "First jobs that reached their 90th day in the period and the share still held at 90 days; and people who started a second or later job in the period.",
         headline: Measure::Retention90dRate,
     },
+    Indicator {
+        number: 6,
+        title: "Employment and earnings after exit",
+        definition: "People whose case closed (exit) two quarters before this period's quarter: how many were employed in this quarter (a job held for at least a day, or wages above zero reported for it) and their median earnings in it. And people who exited four quarters before: how many were employed in this quarter, and, of those employed by an employer two quarters after their exit, how many were with the same employer now. Each exit counts, also when the person came back for services. Shown once this quarter is over by the report date.",
+        headline: Measure::EmploymentRateQ2,
+    },
 ];
 
 /// An inline SVG line chart of one measure's ALL values over the history periods.
 fn chart(snapshot: &Snapshot, measure: Measure) -> String {
-    let points: Vec<(usize, Option<f64>)> = snapshot
-        .history
-        .iter()
-        .enumerate()
-        .map(|(i, (_, row))| {
-            let value = match row.cell(measure) {
-                Some(Cell::Shown(Value::Count(n))) => Some(n as f64),
-                Some(Cell::Shown(Value::Number(x))) => x,
-                _ => None,
-            };
-            let value = match measure {
-                Measure::Retention90dRate => value.map(|x| x * 100.0),
-                _ => value,
-            };
-            (i, value)
-        })
-        .collect();
+    let points = chart_points(snapshot, measure);
     let labels: Vec<String> = snapshot
         .history
         .iter()
         .map(|(p, _)| p.to_string())
         .collect();
-    let top = points
-        .iter()
-        .filter_map(|(_, v)| *v)
-        .fold(0.0_f64, f64::max)
-        .max(1.0)
-        * 1.15;
     let mut svg = String::new();
-    {
-        let backend = SVGBackend::with_string(&mut svg, (560, 240));
-        let root = backend.into_drawing_area();
-        let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
-            root.fill(&WHITE)?;
-            let count = points.len().max(1);
-            let mut chart = ChartBuilder::on(&root)
-                .margin(12)
-                .x_label_area_size(28)
-                .y_label_area_size(48)
-                .build_cartesian_2d(-0.5..(count as f64 - 0.5), 0.0..top)?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(count)
-                .x_label_formatter(&|x| {
-                    let i = x.round();
-                    if (x - i).abs() < 1e-6 && i >= 0.0 {
-                        labels.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
-                .y_labels(5)
-                .draw()?;
-            let color = RGBColor(31, 94, 153);
-            // Withheld or empty periods break the line rather than being drawn as zero.
-            let mut run: Vec<(f64, f64)> = Vec::new();
-            let mut runs = Vec::new();
-            for (i, value) in &points {
-                match value {
-                    Some(v) => run.push((*i as f64, *v)),
-                    None => runs.push(std::mem::take(&mut run)),
-                }
-            }
-            runs.push(run);
-            for run in runs.into_iter().filter(|r| !r.is_empty()) {
-                chart.draw_series(LineSeries::new(run.clone(), color.stroke_width(2)))?;
-                chart.draw_series(run.into_iter().map(|p| Circle::new(p, 3, color.filled())))?;
-            }
-            root.present()?;
-            Ok(())
-        })();
-        if drawn.is_err() {
-            return String::from("<p>(chart unavailable)</p>");
-        }
+    let drawn = draw_chart(&mut svg, &points, &labels);
+    if drawn.is_err() {
+        return String::from("<p>(chart unavailable)</p>");
     }
     svg
+}
+
+/// The ALL value of `measure` in each history period, rates in percent; `None` where the value
+/// is withheld or null.
+fn chart_points(snapshot: &Snapshot, measure: Measure) -> Vec<Option<f64>> {
+    snapshot
+        .history
+        .iter()
+        .map(|(_, row)| {
+            let value = match row.cell(measure) {
+                Some(Cell::Shown(Value::Count(n))) => Some(n as f64),
+                Some(Cell::Shown(Value::Number(x))) => x,
+                _ => None,
+            };
+            if is_rate(measure) {
+                value.map(|x| x * 100.0)
+            } else {
+                value
+            }
+        })
+        .collect()
+}
+
+/// The runs of consecutive known points: withheld or empty periods break the line rather than
+/// being drawn as zero.
+fn line_runs(points: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs = vec![Vec::new()];
+    for (i, value) in points.iter().enumerate() {
+        match (value, runs.last_mut()) {
+            (Some(v), Some(run)) => run.push((i as f64, *v)),
+            _ => runs.push(Vec::new()),
+        }
+    }
+    runs.retain(|run| !run.is_empty());
+    runs
+}
+
+/// Draws the line chart of `points` under `labels` into `svg` with plotters.
+fn draw_chart(
+    svg: &mut String,
+    points: &[Option<f64>],
+    labels: &[String],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let top = points
+        .iter()
+        .flatten()
+        .fold(0.0_f64, |a, &b| a.max(b))
+        .max(1.0)
+        * 1.15;
+    let root = SVGBackend::with_string(svg, (560, 240)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let count = points.len().max(1);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(48)
+        .build_cartesian_2d(-0.5..(count as f64 - 0.5), 0.0..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(count)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_labels(5)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let color = RGBColor(31, 94, 153);
+    for run in line_runs(points) {
+        chart
+            .draw_series(LineSeries::new(run.clone(), color.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(run.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// One indicator's section of the page, as text: the template escapes every field but the
@@ -351,7 +387,7 @@ fn section(snapshot: &Snapshot, indicator: &Indicator) -> Section {
         rows,
         chart: chart(snapshot, indicator.headline),
         caption: indicator.headline.name().replace('_', " "),
-        percent: indicator.headline == Measure::Retention90dRate,
+        percent: is_rate(indicator.headline),
     }
 }
 
@@ -389,6 +425,15 @@ mod tests {
     use super::*;
     use crate::{Period, Withholding};
 
+    /// A withheld or empty period breaks the line: [1, -, 2, 3, -] draws (0, 1) alone, then
+    /// (2, 2)-(3, 3); the trailing gap draws nothing.
+    #[test]
+    fn gaps_break_the_line() {
+        let runs = line_runs(&[Some(1.0), None, Some(2.0), Some(3.0), None]);
+        assert_eq!(runs, vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 3.0)]]);
+        assert!(line_runs(&[None, None]).is_empty());
+    }
+
     fn snapshot(agency: &str) -> Snapshot {
         let row = |agency_id: &str| Row {
             agency_id: agency_id.to_owned(),
@@ -407,7 +452,7 @@ mod tests {
             as_of: period.end(),
             suppression_k: 10,
             wage_floor: 7.25,
-            definitions_version: "1".into(),
+            definitions_version: "2".into(),
             program_version: "0.1.0".into(),
             lake_watermark: "{}".into(),
             input_tables: std::collections::BTreeMap::from([(

@@ -109,71 +109,13 @@ pub(crate) struct RawRow {
 /// (an agency's, else ALL) is withheld too. Derived: a flag whose source is withheld, and a rate
 /// whose numerator count is withheld while its denominator is shown.
 pub(crate) fn suppress(raw: &[RawRow], k: i64) -> Vec<Row> {
-    let mut cells: Vec<BTreeMap<Measure, Cell>> = raw
-        .iter()
-        .map(|row| {
-            row.values
-                .iter()
-                .map(|(measure, value, items)| {
-                    let cell = match (kind(*measure), value) {
-                        (Kind::Count, Value::Count(n)) if (1..k).contains(n) => {
-                            Cell::Withheld(Withholding::SmallCount)
-                        }
-                        (Kind::Statistic, _) if *items < k => Cell::Withheld(Withholding::FewItems),
-                        _ => Cell::Shown(*value),
-                    };
-                    (*measure, cell)
-                })
-                .collect()
-        })
-        .collect();
-
+    let mut cells: Vec<Cells> = raw.iter().map(|row| primary(row, k)).collect();
     for measure in Measure::ALL.into_iter().filter(|m| kind(*m) == Kind::Count) {
-        loop {
-            let withheld = cells
-                .iter()
-                .filter(|row| matches!(row.get(&measure), Some(Cell::Withheld(_))))
-                .count();
-            if withheld != 1 {
-                break;
-            }
-            let last = cells.len() - 1;
-            let pick = (0..cells.len())
-                .filter(|&i| matches!(cells[i].get(&measure), Some(Cell::Shown(_))))
-                .min_by_key(|&i| {
-                    let value = match cells[i].get(&measure) {
-                        Some(Cell::Shown(Value::Count(n))) => *n,
-                        _ => i64::MAX,
-                    };
-                    (i == last, value, i)
-                });
-            match pick {
-                Some(i) => {
-                    cells[i].insert(measure, Cell::Withheld(Withholding::Complementary));
-                }
-                None => break,
-            }
-        }
+        complementary(&mut cells, measure);
     }
-
     for row in &mut cells {
-        for measure in Measure::ALL {
-            if let Kind::Flag(source) = kind(measure)
-                && matches!(row.get(&source), Some(Cell::Withheld(_)))
-            {
-                row.insert(measure, Cell::Withheld(Withholding::Derived));
-            }
-        }
-        if matches!(row.get(&Measure::Retained90d), Some(Cell::Withheld(_)))
-            && matches!(row.get(&Measure::Retention90dRate), Some(Cell::Shown(_)))
-        {
-            row.insert(
-                Measure::Retention90dRate,
-                Cell::Withheld(Withholding::Derived),
-            );
-        }
+        derived(row);
     }
-
     raw.iter()
         .zip(cells)
         .map(|(row, cells)| Row {
@@ -184,6 +126,94 @@ pub(crate) fn suppress(raw: &[RawRow], k: i64) -> Vec<Row> {
                 .collect(),
         })
         .collect()
+}
+
+/// One row's cells while suppression is worked out.
+type Cells = BTreeMap<Measure, Cell>;
+
+/// "A count from 1 to k-1 is withheld (shown as `<k`), and so is any median or rate over fewer
+/// than k items."
+fn primary(row: &RawRow, k: i64) -> Cells {
+    row.values
+        .iter()
+        .map(|(measure, value, items)| {
+            let cell = match (kind(*measure), value) {
+                (Kind::Count, Value::Count(n)) if (1..k).contains(n) => {
+                    Cell::Withheld(Withholding::SmallCount)
+                }
+                (Kind::Statistic, _) if *items < k => Cell::Withheld(Withholding::FewItems),
+                _ => Cell::Shown(*value),
+            };
+            (*measure, cell)
+        })
+        .collect()
+}
+
+/// "No withheld value may be recoverable by subtracting published agency values from the
+/// published ALL value (complementary suppression)." A count's agency values add up to its ALL
+/// value, so a single withheld cell among them could be recovered: while exactly one is
+/// withheld, the smallest published cell (an agency's, else ALL's) is withheld too. `cells`
+/// ends with the ALL row.
+fn complementary(cells: &mut [Cells], measure: Measure) {
+    let last = cells.len().saturating_sub(1);
+    loop {
+        let withheld = cells
+            .iter()
+            .filter(|row| matches!(row.get(&measure), Some(Cell::Withheld(_))))
+            .count();
+        if withheld != 1 {
+            return;
+        }
+        let pick = (0..cells.len())
+            .filter_map(|i| match cells[i].get(&measure) {
+                Some(Cell::Shown(value)) => {
+                    let count = match value {
+                        Value::Count(n) => *n,
+                        _ => i64::MAX,
+                    };
+                    Some((i == last, count, i))
+                }
+                _ => None,
+            })
+            .min();
+        let Some((_, _, i)) = pick else {
+            return;
+        };
+        cells[i].insert(measure, Cell::Withheld(Withholding::Complementary));
+    }
+}
+
+/// Our reading of "recoverable" beyond subtraction: a flag whose source is withheld would give
+/// the source away, and so would a rate whose numerator count is withheld while its
+/// denominator is shown; both are withheld too.
+fn derived(row: &mut Cells) {
+    for measure in Measure::ALL {
+        if let Kind::Flag(source) = kind(measure)
+            && matches!(row.get(&source), Some(Cell::Withheld(_)))
+        {
+            row.insert(measure, Cell::Withheld(Withholding::Derived));
+        }
+    }
+    for measure in Measure::ALL {
+        if let Some(numerator) = published_numerator(measure)
+            && matches!(row.get(&numerator), Some(Cell::Withheld(_)))
+            && matches!(row.get(&measure), Some(Cell::Shown(_)))
+        {
+            row.insert(measure, Cell::Withheld(Withholding::Derived));
+        }
+    }
+}
+
+/// The count a rate's numerator is published as, when it is: with the rate and its item count
+/// (the denominator) shown, a withheld numerator would be their product.
+fn published_numerator(rate: Measure) -> Option<Measure> {
+    match rate {
+        Measure::Retention90dRate => Some(Measure::Retained90d),
+        Measure::EmploymentRateQ2 => Some(Measure::EmployedQ2),
+        Measure::EmploymentRateQ4 => Some(Measure::EmployedQ4),
+        Measure::SameEmployerRate => Some(Measure::RetainedSameEmployer),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -213,6 +243,73 @@ mod tests {
         assert_eq!(cell(2), Some(Cell::Withheld(Withholding::Complementary)));
         assert_eq!(cell(1), Some(Cell::Shown(Value::Count(40))));
         assert_eq!(cell(3), Some(Cell::Shown(Value::Count(68))));
+    }
+
+    /// Measure 6 at k = 10. Agency a: 30 eligible exits, 4 employed (withheld: a count under
+    /// 10), rate 4/30 over 30 items (shown by itself, but 4 = rate × 30, so withheld as
+    /// derived), median earnings over the 4 employed (fewer than 10 items). Agency b: 40 of 50,
+    /// median over 40. ALL: 44 of 80; employed_q2 of b (40) is the smallest published cell, so
+    /// it is withheld as the complement of a's 4 and b's rate goes with it; ALL's 44 stays.
+    #[test]
+    fn after_exit_rates_and_medians_are_suppressed_by_their_items() {
+        let exits = |agency: &str, eligible: i64, employed: i64| RawRow {
+            agency_id: agency.into(),
+            values: vec![
+                (Measure::EligibleQ2, Value::Count(eligible), eligible),
+                (Measure::EmployedQ2, Value::Count(employed), employed),
+                (
+                    Measure::EmploymentRateQ2,
+                    Value::Number(Some(employed as f64 / eligible as f64)),
+                    eligible,
+                ),
+                (
+                    Measure::MedianEarningsQ2,
+                    Value::Number(Some(2500.0)),
+                    employed,
+                ),
+            ],
+        };
+        let rows = suppress(
+            &[exits("a", 30, 4), exits("b", 50, 40), exits(ALL, 80, 44)],
+            10,
+        );
+        let cell = |i: usize, m| rows[i].cell(m);
+        assert_eq!(
+            cell(0, Measure::EligibleQ2),
+            Some(Cell::Shown(Value::Count(30)))
+        );
+        assert_eq!(
+            cell(0, Measure::EmployedQ2),
+            Some(Cell::Withheld(Withholding::SmallCount))
+        );
+        assert_eq!(
+            cell(0, Measure::EmploymentRateQ2),
+            Some(Cell::Withheld(Withholding::Derived))
+        );
+        assert_eq!(
+            cell(0, Measure::MedianEarningsQ2),
+            Some(Cell::Withheld(Withholding::FewItems))
+        );
+        assert_eq!(
+            cell(1, Measure::EmployedQ2),
+            Some(Cell::Withheld(Withholding::Complementary))
+        );
+        assert_eq!(
+            cell(1, Measure::EmploymentRateQ2),
+            Some(Cell::Withheld(Withholding::Derived))
+        );
+        assert_eq!(
+            cell(1, Measure::MedianEarningsQ2),
+            Some(Cell::Shown(Value::Number(Some(2500.0))))
+        );
+        assert_eq!(
+            cell(2, Measure::EmployedQ2),
+            Some(Cell::Shown(Value::Count(44)))
+        );
+        assert_eq!(
+            cell(2, Measure::EmploymentRateQ2),
+            Some(Cell::Shown(Value::Number(Some(0.55))))
+        );
     }
 
     #[test]

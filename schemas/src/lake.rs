@@ -86,7 +86,7 @@ pub mod col {
     pub const RETRACTED_EVENT_ID: &str = "retracted_event_id";
     /// Retraction reason.
     pub const RETRACTION_REASON: &str = "retraction_reason";
-    /// `kafka` or `file`.
+    /// [`KAFKA`](super::source_kind::KAFKA) or [`FILE`](super::source_kind::FILE).
     pub const SOURCE_KIND: &str = "source_kind";
     /// Kafka topic.
     pub const TOPIC: &str = "topic";
@@ -106,6 +106,14 @@ pub mod col {
     pub const DETAIL: &str = "detail";
     /// Original message bytes.
     pub const RAW: &str = "raw";
+}
+
+/// The values of the `source_kind` column.
+pub mod source_kind {
+    /// The row came from a Kafka topic partition.
+    pub const KAFKA: &str = "kafka";
+    /// The row came from an NDJSON file.
+    pub const FILE: &str = "file";
 }
 
 fn timestamp() -> DataType {

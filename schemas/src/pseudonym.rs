@@ -118,18 +118,8 @@ impl Pseudonymizer {
         mac.update(consortium_id.as_bytes());
         mac.update(b":");
         mac.update(id.as_bytes());
-        lower_hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
-}
-
-fn lower_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -139,7 +129,7 @@ mod tests {
     fn hmac_hex(pseudonymizer: &Pseudonymizer, data: &[u8]) -> String {
         let mut mac = pseudonymizer.keyed.clone();
         mac.update(data);
-        lower_hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// RFC 4231, test case 2: key "Jefe", data "what do ya want for nothing?".

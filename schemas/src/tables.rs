@@ -10,7 +10,7 @@ use std::fmt;
 use crate::reject::Reason;
 
 /// Version of INDICATORS.md the tables implement, written into every table's metadata.
-pub const DEFINITIONS_VERSION: &str = "1";
+pub const DEFINITIONS_VERSION: &str = "2";
 
 /// The `agency_id` of consortium-wide rows of the grouped tables: every measure of such a row
 /// is computed over the whole consortium, never summed from agency rows.
@@ -98,7 +98,9 @@ pub enum Table {
     Turnover,
     /// Placements and wages by agency and quarter (2.6).
     EmploymentOutcomes,
-    /// Items dropped, ignored or rejected, by agency and issue (2.7).
+    /// Employment and earnings after exit by agency and exit quarter (2.7, version 2).
+    AfterExit,
+    /// Items dropped, ignored or rejected, by agency and issue (2.8).
     DataQuality,
     /// Wage totals by agency and month (an extra table for analysts).
     WagesMonthly,
@@ -110,13 +112,14 @@ pub enum Table {
 impl Table {
     /// Every table, in the order of INDICATORS.md section 2, then `wages_monthly` and
     /// `measures`.
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 10] = [
         Table::Episodes,
         Table::Placements,
         Table::CohortTimeliness,
         Table::FirstJobRetention,
         Table::Turnover,
         Table::EmploymentOutcomes,
+        Table::AfterExit,
         Table::DataQuality,
         Table::WagesMonthly,
         Table::Measures,
@@ -131,6 +134,7 @@ impl Table {
             Table::FirstJobRetention => "first_job_retention",
             Table::Turnover => "turnover",
             Table::EmploymentOutcomes => "employment_outcomes",
+            Table::AfterExit => "after_exit",
             Table::DataQuality => "data_quality",
             Table::WagesMonthly => "wages_monthly",
             Table::Measures => "measures",
@@ -144,15 +148,54 @@ impl Table {
 
     /// The columns that identify a row; rows are written sorted by them.
     pub fn key(self) -> &'static [&'static str] {
+        use columns::*;
         match self {
-            Table::Episodes => &["consortium_id", "person_key", "episode_no"],
-            Table::Placements => &["consortium_id", "person_key", "job_id"],
-            Table::CohortTimeliness => &["consortium_id", "agency_id", "cohort_month"],
-            Table::FirstJobRetention => &["consortium_id", "agency_id", "start_month"],
-            Table::Turnover | Table::WagesMonthly => &["consortium_id", "agency_id", "month"],
-            Table::EmploymentOutcomes => &["consortium_id", "agency_id", "quarter"],
-            Table::DataQuality => &["consortium_id", "agency_id", "issue"],
-            Table::Measures => &["consortium_id", "agency_id", "period_kind", "period"],
+            Table::Episodes => &[
+                episodes::CONSORTIUM_ID,
+                episodes::PERSON_KEY,
+                episodes::EPISODE_NO,
+            ],
+            Table::Placements => &[
+                placements::CONSORTIUM_ID,
+                placements::PERSON_KEY,
+                placements::JOB_ID,
+            ],
+            Table::CohortTimeliness => &[
+                cohort_timeliness::CONSORTIUM_ID,
+                cohort_timeliness::AGENCY_ID,
+                cohort_timeliness::COHORT_MONTH,
+            ],
+            Table::FirstJobRetention => &[
+                first_job_retention::CONSORTIUM_ID,
+                first_job_retention::AGENCY_ID,
+                first_job_retention::START_MONTH,
+            ],
+            Table::Turnover | Table::WagesMonthly => &[
+                turnover::CONSORTIUM_ID,
+                turnover::AGENCY_ID,
+                turnover::MONTH,
+            ],
+            Table::EmploymentOutcomes => &[
+                employment_outcomes::CONSORTIUM_ID,
+                employment_outcomes::AGENCY_ID,
+                employment_outcomes::QUARTER,
+            ],
+            Table::AfterExit => &[
+                after_exit::CONSORTIUM_ID,
+                after_exit::AGENCY_ID,
+                after_exit::EXIT_QUARTER,
+            ],
+            Table::DataQuality => &[
+                data_quality::CONSORTIUM_ID,
+                data_quality::AGENCY_ID,
+                data_quality::ISSUE,
+            ],
+            Table::Measures => &[
+                measures::CONSORTIUM_ID,
+                measures::AGENCY_ID,
+                measures::PERIOD_KIND,
+                measures::PERIOD,
+            ],
         }
     }
 
@@ -165,6 +208,7 @@ impl Table {
             Table::FirstJobRetention => FIRST_JOB_RETENTION,
             Table::Turnover => TURNOVER,
             Table::EmploymentOutcomes => EMPLOYMENT_OUTCOMES,
+            Table::AfterExit => AFTER_EXIT,
             Table::DataQuality => DATA_QUALITY,
             Table::WagesMonthly => WAGES_MONTHLY,
             Table::Measures => MEASURES,
@@ -178,179 +222,229 @@ impl fmt::Display for Table {
     }
 }
 
-const EPISODES: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("person_key"),
-    int("episode_no"),
-    date("intake_on"),
-    text("cohort_month"),
-    date("exit_on"),
-    text("exit_outcome"),
-    date("first_service_on"),
-    date("first_assessment_on"),
-    date("first_placement_on"),
-    int("days_to_service"),
-    int("days_to_placement"),
-    int("assessments"),
-    int("services"),
-    int("placements"),
-];
+/// Declares each table's columns once: a module of name constants, for the code that builds
+/// or reads the table, and the typed list in file order, for the contract check and the docs.
+macro_rules! tables {
+    ($($module:ident, $list:ident { $($constant:ident: $kind:ident($name:literal),)* })*) => {
+        /// Column names by table, as constants: code refers to a column through its table's
+        /// module, so a name changed here changes everywhere or fails to compile.
+        pub mod columns {
+            $(
+                #[doc = concat!("The columns of `", stringify!($module), "`.")]
+                pub mod $module {
+                    $(
+                        #[doc = concat!("`", $name, "`.")]
+                        pub const $constant: &str = $name;
+                    )*
+                }
+            )*
+        }
+        $(const $list: &[Column] = &[$($kind(columns::$module::$constant)),*];)*
+    };
+}
 
-const PLACEMENTS: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("person_key"),
-    int("episode_no"),
-    text("job_id"),
-    text("employer_key"),
-    date("start_on"),
-    date("end_on"),
-    text("separation_reason"),
-    float("hourly_wage"),
-    float("hours_per_week"),
-    float("weekly_earnings"),
-    boolean("competitive_integrated"),
-    int("job_seq"),
-    int("days_employed"),
-    boolean("retained_30d"),
-    boolean("retained_90d"),
-    boolean("retained_180d"),
-    date("next_start_on"),
-    float("wages_total"),
-    float("hours_total"),
-    int("wage_records"),
-];
-
-const COHORT_TIMELINESS: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("cohort_month"),
-    int("intakes"),
-    int("served"),
-    int("still_waiting"),
-    float("median_days_to_service"),
-    float("p90_days_to_service"),
-    int("eligible_30d"),
-    int("served_within_30d"),
-    float("served_within_30d_rate"),
-    int("placed"),
-    float("median_days_to_placement"),
-    float("p90_days_to_placement"),
-    int("eligible_45d"),
-    int("placed_within_45d"),
-    float("placed_within_45d_rate"),
-    int("assessed"),
-    int("assessed_not_placed"),
-    int("exited"),
-];
-
-const FIRST_JOB_RETENTION: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("start_month"),
-    int("first_jobs"),
-    int("eligible_30d"),
-    int("retained_30d"),
-    float("retention_30d_rate"),
-    int("eligible_90d"),
-    int("retained_90d"),
-    float("retention_90d_rate"),
-    int("eligible_180d"),
-    int("retained_180d"),
-    float("retention_180d_rate"),
-    int("separated"),
-    int("moved_to_subsequent"),
-    float("median_days_to_next_job"),
-];
-
-const TURNOVER: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("month"),
-    int("active_at_start"),
-    int("active_at_end"),
-    int("starts"),
-    int("separations"),
-    int("separations_quit"),
-    int("separations_laid_off"),
-    int("separations_fired"),
-    int("separations_temporary_end"),
-    int("separations_other"),
-    float("turnover_rate"),
-    boolean("partial_month"),
-];
-
-const EMPLOYMENT_OUTCOMES: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("quarter"),
-    int("placements"),
-    int("persons_placed"),
-    int("first_placements"),
-    float("median_hourly_wage"),
-    float("mean_hourly_wage"),
-    float("median_hours_per_week"),
-    float("median_weekly_earnings"),
-    int("at_or_above_wage_floor"),
-    float("wage_floor"),
-    int("competitive_integrated"),
-    float("wages_reported"),
-    float("hours_reported"),
-    int("persons_with_wages"),
-];
-
-const DATA_QUALITY: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("issue"),
-    int("events"),
-];
-
-const WAGES_MONTHLY: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("month"),
-    float("wages_reported"),
-    float("hours_reported"),
-    int("wage_records"),
-    int("persons_with_wages"),
-];
-
-const MEASURES: &[Column] = &[
-    text("consortium_id"),
-    text("agency_id"),
-    text("period_kind"),
-    text("period"),
-    float("wage_floor"),
-    int("intakes"),
-    float("median_days_to_service"),
-    int("median_days_to_service_items"),
-    int("still_waiting"),
-    float("served_within_30d_rate"),
-    int("served_within_30d_rate_items"),
-    int("first_placements"),
-    float("median_days_to_placement"),
-    int("median_days_to_placement_items"),
-    int("placed_over_45d"),
-    boolean("action_needed"),
-    int("assessed"),
-    int("assessed_not_placed"),
-    int("stalled_90d"),
-    int("persons_placed"),
-    int("placements"),
-    float("median_hourly_wage"),
-    int("median_hourly_wage_items"),
-    float("at_or_above_wage_floor_rate"),
-    int("at_or_above_wage_floor_rate_items"),
-    float("wages_reported"),
-    int("wages_reported_items"),
-    int("first_jobs_due_90d"),
-    int("retained_90d"),
-    float("retention_90d_rate"),
-    int("retention_90d_rate_items"),
-    int("persons_moved_to_subsequent"),
-];
+tables! {
+    episodes, EPISODES {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        PERSON_KEY: text("person_key"),
+        EPISODE_NO: int("episode_no"),
+        INTAKE_ON: date("intake_on"),
+        COHORT_MONTH: text("cohort_month"),
+        EXIT_ON: date("exit_on"),
+        EXIT_OUTCOME: text("exit_outcome"),
+        FIRST_SERVICE_ON: date("first_service_on"),
+        FIRST_ASSESSMENT_ON: date("first_assessment_on"),
+        FIRST_PLACEMENT_ON: date("first_placement_on"),
+        DAYS_TO_SERVICE: int("days_to_service"),
+        DAYS_TO_PLACEMENT: int("days_to_placement"),
+        ASSESSMENTS: int("assessments"),
+        SERVICES: int("services"),
+        PLACEMENTS: int("placements"),
+        EXIT_QUARTER: text("exit_quarter"),
+        EMPLOYED_Q2: boolean("employed_q2"),
+        EARNINGS_Q2: float("earnings_q2"),
+        EMPLOYED_Q4: boolean("employed_q4"),
+        SAME_EMPLOYER_Q4: boolean("same_employer_q4"),
+    }
+    placements, PLACEMENTS {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        PERSON_KEY: text("person_key"),
+        EPISODE_NO: int("episode_no"),
+        JOB_ID: text("job_id"),
+        EMPLOYER_KEY: text("employer_key"),
+        START_ON: date("start_on"),
+        END_ON: date("end_on"),
+        SEPARATION_REASON: text("separation_reason"),
+        HOURLY_WAGE: float("hourly_wage"),
+        HOURS_PER_WEEK: float("hours_per_week"),
+        WEEKLY_EARNINGS: float("weekly_earnings"),
+        COMPETITIVE_INTEGRATED: boolean("competitive_integrated"),
+        JOB_SEQ: int("job_seq"),
+        DAYS_EMPLOYED: int("days_employed"),
+        RETAINED_30D: boolean("retained_30d"),
+        RETAINED_90D: boolean("retained_90d"),
+        RETAINED_180D: boolean("retained_180d"),
+        NEXT_START_ON: date("next_start_on"),
+        WAGES_TOTAL: float("wages_total"),
+        HOURS_TOTAL: float("hours_total"),
+        WAGE_RECORDS: int("wage_records"),
+    }
+    cohort_timeliness, COHORT_TIMELINESS {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        COHORT_MONTH: text("cohort_month"),
+        INTAKES: int("intakes"),
+        SERVED: int("served"),
+        STILL_WAITING: int("still_waiting"),
+        MEDIAN_DAYS_TO_SERVICE: float("median_days_to_service"),
+        P90_DAYS_TO_SERVICE: float("p90_days_to_service"),
+        ELIGIBLE_30D: int("eligible_30d"),
+        SERVED_WITHIN_30D: int("served_within_30d"),
+        SERVED_WITHIN_30D_RATE: float("served_within_30d_rate"),
+        PLACED: int("placed"),
+        MEDIAN_DAYS_TO_PLACEMENT: float("median_days_to_placement"),
+        P90_DAYS_TO_PLACEMENT: float("p90_days_to_placement"),
+        ELIGIBLE_45D: int("eligible_45d"),
+        PLACED_WITHIN_45D: int("placed_within_45d"),
+        PLACED_WITHIN_45D_RATE: float("placed_within_45d_rate"),
+        ASSESSED: int("assessed"),
+        ASSESSED_NOT_PLACED: int("assessed_not_placed"),
+        EXITED: int("exited"),
+    }
+    first_job_retention, FIRST_JOB_RETENTION {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        START_MONTH: text("start_month"),
+        FIRST_JOBS: int("first_jobs"),
+        ELIGIBLE_30D: int("eligible_30d"),
+        RETAINED_30D: int("retained_30d"),
+        RETENTION_30D_RATE: float("retention_30d_rate"),
+        ELIGIBLE_90D: int("eligible_90d"),
+        RETAINED_90D: int("retained_90d"),
+        RETENTION_90D_RATE: float("retention_90d_rate"),
+        ELIGIBLE_180D: int("eligible_180d"),
+        RETAINED_180D: int("retained_180d"),
+        RETENTION_180D_RATE: float("retention_180d_rate"),
+        SEPARATED: int("separated"),
+        MOVED_TO_SUBSEQUENT: int("moved_to_subsequent"),
+        MEDIAN_DAYS_TO_NEXT_JOB: float("median_days_to_next_job"),
+    }
+    turnover, TURNOVER {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        MONTH: text("month"),
+        ACTIVE_AT_START: int("active_at_start"),
+        ACTIVE_AT_END: int("active_at_end"),
+        STARTS: int("starts"),
+        SEPARATIONS: int("separations"),
+        SEPARATIONS_QUIT: int("separations_quit"),
+        SEPARATIONS_LAID_OFF: int("separations_laid_off"),
+        SEPARATIONS_FIRED: int("separations_fired"),
+        SEPARATIONS_TEMPORARY_END: int("separations_temporary_end"),
+        SEPARATIONS_OTHER: int("separations_other"),
+        TURNOVER_RATE: float("turnover_rate"),
+        PARTIAL_MONTH: boolean("partial_month"),
+    }
+    employment_outcomes, EMPLOYMENT_OUTCOMES {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        QUARTER: text("quarter"),
+        PLACEMENTS: int("placements"),
+        PERSONS_PLACED: int("persons_placed"),
+        FIRST_PLACEMENTS: int("first_placements"),
+        MEDIAN_HOURLY_WAGE: float("median_hourly_wage"),
+        MEAN_HOURLY_WAGE: float("mean_hourly_wage"),
+        MEDIAN_HOURS_PER_WEEK: float("median_hours_per_week"),
+        MEDIAN_WEEKLY_EARNINGS: float("median_weekly_earnings"),
+        AT_OR_ABOVE_WAGE_FLOOR: int("at_or_above_wage_floor"),
+        WAGE_FLOOR: float("wage_floor"),
+        COMPETITIVE_INTEGRATED: int("competitive_integrated"),
+        WAGES_REPORTED: float("wages_reported"),
+        HOURS_REPORTED: float("hours_reported"),
+        PERSONS_WITH_WAGES: int("persons_with_wages"),
+    }
+    after_exit, AFTER_EXIT {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        EXIT_QUARTER: text("exit_quarter"),
+        EXITERS: int("exiters"),
+        ELIGIBLE_Q2: int("eligible_q2"),
+        EMPLOYED_Q2: int("employed_q2"),
+        EMPLOYMENT_RATE_Q2: float("employment_rate_q2"),
+        MEDIAN_EARNINGS_Q2: float("median_earnings_q2"),
+        ELIGIBLE_Q4: int("eligible_q4"),
+        EMPLOYED_Q4: int("employed_q4"),
+        EMPLOYMENT_RATE_Q4: float("employment_rate_q4"),
+        EMPLOYED_Q2_WITH_EMPLOYER: int("employed_q2_with_employer"),
+        RETAINED_SAME_EMPLOYER: int("retained_same_employer"),
+        SAME_EMPLOYER_RATE: float("same_employer_rate"),
+    }
+    data_quality, DATA_QUALITY {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        ISSUE: text("issue"),
+        EVENTS: int("events"),
+    }
+    wages_monthly, WAGES_MONTHLY {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        MONTH: text("month"),
+        WAGES_REPORTED: float("wages_reported"),
+        HOURS_REPORTED: float("hours_reported"),
+        WAGE_RECORDS: int("wage_records"),
+        PERSONS_WITH_WAGES: int("persons_with_wages"),
+    }
+    measures, MEASURES {
+        CONSORTIUM_ID: text("consortium_id"),
+        AGENCY_ID: text("agency_id"),
+        PERIOD_KIND: text("period_kind"),
+        PERIOD: text("period"),
+        WAGE_FLOOR: float("wage_floor"),
+        INTAKES: int("intakes"),
+        MEDIAN_DAYS_TO_SERVICE: float("median_days_to_service"),
+        MEDIAN_DAYS_TO_SERVICE_ITEMS: int("median_days_to_service_items"),
+        STILL_WAITING: int("still_waiting"),
+        SERVED_WITHIN_30D_RATE: float("served_within_30d_rate"),
+        SERVED_WITHIN_30D_RATE_ITEMS: int("served_within_30d_rate_items"),
+        FIRST_PLACEMENTS: int("first_placements"),
+        MEDIAN_DAYS_TO_PLACEMENT: float("median_days_to_placement"),
+        MEDIAN_DAYS_TO_PLACEMENT_ITEMS: int("median_days_to_placement_items"),
+        PLACED_OVER_45D: int("placed_over_45d"),
+        ACTION_NEEDED: boolean("action_needed"),
+        ASSESSED: int("assessed"),
+        ASSESSED_NOT_PLACED: int("assessed_not_placed"),
+        STALLED_90D: int("stalled_90d"),
+        PERSONS_PLACED: int("persons_placed"),
+        PLACEMENTS: int("placements"),
+        MEDIAN_HOURLY_WAGE: float("median_hourly_wage"),
+        MEDIAN_HOURLY_WAGE_ITEMS: int("median_hourly_wage_items"),
+        AT_OR_ABOVE_WAGE_FLOOR_RATE: float("at_or_above_wage_floor_rate"),
+        AT_OR_ABOVE_WAGE_FLOOR_RATE_ITEMS: int("at_or_above_wage_floor_rate_items"),
+        WAGES_REPORTED: float("wages_reported"),
+        WAGES_REPORTED_ITEMS: int("wages_reported_items"),
+        FIRST_JOBS_DUE_90D: int("first_jobs_due_90d"),
+        RETAINED_90D: int("retained_90d"),
+        RETENTION_90D_RATE: float("retention_90d_rate"),
+        RETENTION_90D_RATE_ITEMS: int("retention_90d_rate_items"),
+        PERSONS_MOVED_TO_SUBSEQUENT: int("persons_moved_to_subsequent"),
+        ELIGIBLE_Q2: int("eligible_q2"),
+        EMPLOYED_Q2: int("employed_q2"),
+        EMPLOYMENT_RATE_Q2: float("employment_rate_q2"),
+        EMPLOYMENT_RATE_Q2_ITEMS: int("employment_rate_q2_items"),
+        MEDIAN_EARNINGS_Q2: float("median_earnings_q2"),
+        MEDIAN_EARNINGS_Q2_ITEMS: int("median_earnings_q2_items"),
+        ELIGIBLE_Q4: int("eligible_q4"),
+        EMPLOYED_Q4: int("employed_q4"),
+        EMPLOYMENT_RATE_Q4: float("employment_rate_q4"),
+        EMPLOYMENT_RATE_Q4_ITEMS: int("employment_rate_q4_items"),
+        EMPLOYED_Q2_WITH_EMPLOYER: int("employed_q2_with_employer"),
+        RETAINED_SAME_EMPLOYER: int("retained_same_employer"),
+        SAME_EMPLOYER_RATE: float("same_employer_rate"),
+        SAME_EMPLOYER_RATE_ITEMS: int("same_employer_rate_items"),
+    }
+}
 
 /// The `period_kind` of a `measures` row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -415,11 +509,31 @@ pub enum Measure {
     Retention90dRate,
     /// 5: distinct persons starting a second or later job in P.
     PersonsMovedToSubsequent,
+    /// 6: exits of quarter Q − 2 whose 2nd quarter after exit (Q) is observable at D.
+    EligibleQ2,
+    /// 6: of those, employed in that quarter.
+    EmployedQ2,
+    /// 6: employed / eligible, 2nd quarter.
+    EmploymentRateQ2,
+    /// 6: median earnings in the 2nd quarter of those employed in it.
+    MedianEarningsQ2,
+    /// 6: exits of quarter Q − 4 whose 4th quarter after exit (Q) is observable at D.
+    EligibleQ4,
+    /// 6: of those, employed in that quarter.
+    EmployedQ4,
+    /// 6: employed / eligible, 4th quarter.
+    EmploymentRateQ4,
+    /// 6: exits of quarter Q − 4 with an employer's evidence in their 2nd quarter.
+    EmployedQ2WithEmployer,
+    /// 6: of those, one employer with evidence in both the 2nd and the 4th quarter.
+    RetainedSameEmployer,
+    /// 6: retained / employed with an employer.
+    SameEmployerRate,
 }
 
 impl Measure {
     /// Every measure in report order (the order of the `measures` columns).
-    pub const ALL: [Measure; 20] = [
+    pub const ALL: [Measure; 30] = [
         Measure::Intakes,
         Measure::MedianDaysToService,
         Measure::StillWaiting,
@@ -440,35 +554,56 @@ impl Measure {
         Measure::Retained90d,
         Measure::Retention90dRate,
         Measure::PersonsMovedToSubsequent,
+        Measure::EligibleQ2,
+        Measure::EmployedQ2,
+        Measure::EmploymentRateQ2,
+        Measure::MedianEarningsQ2,
+        Measure::EligibleQ4,
+        Measure::EmployedQ4,
+        Measure::EmploymentRateQ4,
+        Measure::EmployedQ2WithEmployer,
+        Measure::RetainedSameEmployer,
+        Measure::SameEmployerRate,
     ];
 
     /// The measure's column name.
     pub fn name(self) -> &'static str {
+        use columns::measures;
         match self {
-            Measure::Intakes => "intakes",
-            Measure::MedianDaysToService => "median_days_to_service",
-            Measure::StillWaiting => "still_waiting",
-            Measure::ServedWithin30dRate => "served_within_30d_rate",
-            Measure::FirstPlacements => "first_placements",
-            Measure::MedianDaysToPlacement => "median_days_to_placement",
-            Measure::PlacedOver45d => "placed_over_45d",
-            Measure::ActionNeeded => "action_needed",
-            Measure::Assessed => "assessed",
-            Measure::AssessedNotPlaced => "assessed_not_placed",
-            Measure::Stalled90d => "stalled_90d",
-            Measure::PersonsPlaced => "persons_placed",
-            Measure::Placements => "placements",
-            Measure::MedianHourlyWage => "median_hourly_wage",
-            Measure::AtOrAboveWageFloorRate => "at_or_above_wage_floor_rate",
-            Measure::WagesReported => "wages_reported",
-            Measure::FirstJobsDue90d => "first_jobs_due_90d",
-            Measure::Retained90d => "retained_90d",
-            Measure::Retention90dRate => "retention_90d_rate",
-            Measure::PersonsMovedToSubsequent => "persons_moved_to_subsequent",
+            Measure::Intakes => measures::INTAKES,
+            Measure::MedianDaysToService => measures::MEDIAN_DAYS_TO_SERVICE,
+            Measure::StillWaiting => measures::STILL_WAITING,
+            Measure::ServedWithin30dRate => measures::SERVED_WITHIN_30D_RATE,
+            Measure::FirstPlacements => measures::FIRST_PLACEMENTS,
+            Measure::MedianDaysToPlacement => measures::MEDIAN_DAYS_TO_PLACEMENT,
+            Measure::PlacedOver45d => measures::PLACED_OVER_45D,
+            Measure::ActionNeeded => measures::ACTION_NEEDED,
+            Measure::Assessed => measures::ASSESSED,
+            Measure::AssessedNotPlaced => measures::ASSESSED_NOT_PLACED,
+            Measure::Stalled90d => measures::STALLED_90D,
+            Measure::PersonsPlaced => measures::PERSONS_PLACED,
+            Measure::Placements => measures::PLACEMENTS,
+            Measure::MedianHourlyWage => measures::MEDIAN_HOURLY_WAGE,
+            Measure::AtOrAboveWageFloorRate => measures::AT_OR_ABOVE_WAGE_FLOOR_RATE,
+            Measure::WagesReported => measures::WAGES_REPORTED,
+            Measure::FirstJobsDue90d => measures::FIRST_JOBS_DUE_90D,
+            Measure::Retained90d => measures::RETAINED_90D,
+            Measure::Retention90dRate => measures::RETENTION_90D_RATE,
+            Measure::PersonsMovedToSubsequent => measures::PERSONS_MOVED_TO_SUBSEQUENT,
+            Measure::EligibleQ2 => measures::ELIGIBLE_Q2,
+            Measure::EmployedQ2 => measures::EMPLOYED_Q2,
+            Measure::EmploymentRateQ2 => measures::EMPLOYMENT_RATE_Q2,
+            Measure::MedianEarningsQ2 => measures::MEDIAN_EARNINGS_Q2,
+            Measure::EligibleQ4 => measures::ELIGIBLE_Q4,
+            Measure::EmployedQ4 => measures::EMPLOYED_Q4,
+            Measure::EmploymentRateQ4 => measures::EMPLOYMENT_RATE_Q4,
+            Measure::EmployedQ2WithEmployer => measures::EMPLOYED_Q2_WITH_EMPLOYER,
+            Measure::RetainedSameEmployer => measures::RETAINED_SAME_EMPLOYER,
+            Measure::SameEmployerRate => measures::SAME_EMPLOYER_RATE,
         }
     }
 
-    /// The indicator (1 to 5) the measure belongs to.
+    /// The indicator (1 to 6) the measure belongs to.
     pub fn indicator(self) -> u8 {
         match self {
             Measure::Intakes
@@ -489,6 +624,16 @@ impl Measure {
             | Measure::Retained90d
             | Measure::Retention90dRate
             | Measure::PersonsMovedToSubsequent => 5,
+            Measure::EligibleQ2
+            | Measure::EmployedQ2
+            | Measure::EmploymentRateQ2
+            | Measure::MedianEarningsQ2
+            | Measure::EligibleQ4
+            | Measure::EmployedQ4
+            | Measure::EmploymentRateQ4
+            | Measure::EmployedQ2WithEmployer
+            | Measure::RetainedSameEmployer
+            | Measure::SameEmployerRate => 6,
         }
     }
 
@@ -503,7 +648,11 @@ impl Measure {
             | Measure::MedianHourlyWage
             | Measure::AtOrAboveWageFloorRate
             | Measure::WagesReported
-            | Measure::Retention90dRate => ColumnType::Float,
+            | Measure::Retention90dRate
+            | Measure::EmploymentRateQ2
+            | Measure::MedianEarningsQ2
+            | Measure::EmploymentRateQ4
+            | Measure::SameEmployerRate => ColumnType::Float,
             _ => ColumnType::Int,
         }
     }
@@ -511,14 +660,19 @@ impl Measure {
     /// The column holding how many items a median, rate or sum is over (`<name>_items`);
     /// `None` for counts and flags.
     pub fn items_column(self) -> Option<&'static str> {
+        use columns::measures;
         Some(match self {
-            Measure::MedianDaysToService => "median_days_to_service_items",
-            Measure::ServedWithin30dRate => "served_within_30d_rate_items",
-            Measure::MedianDaysToPlacement => "median_days_to_placement_items",
-            Measure::MedianHourlyWage => "median_hourly_wage_items",
-            Measure::AtOrAboveWageFloorRate => "at_or_above_wage_floor_rate_items",
-            Measure::WagesReported => "wages_reported_items",
-            Measure::Retention90dRate => "retention_90d_rate_items",
+            Measure::MedianDaysToService => measures::MEDIAN_DAYS_TO_SERVICE_ITEMS,
+            Measure::ServedWithin30dRate => measures::SERVED_WITHIN_30D_RATE_ITEMS,
+            Measure::MedianDaysToPlacement => measures::MEDIAN_DAYS_TO_PLACEMENT_ITEMS,
+            Measure::MedianHourlyWage => measures::MEDIAN_HOURLY_WAGE_ITEMS,
+            Measure::AtOrAboveWageFloorRate => measures::AT_OR_ABOVE_WAGE_FLOOR_RATE_ITEMS,
+            Measure::WagesReported => measures::WAGES_REPORTED_ITEMS,
+            Measure::Retention90dRate => measures::RETENTION_90D_RATE_ITEMS,
+            Measure::EmploymentRateQ2 => measures::EMPLOYMENT_RATE_Q2_ITEMS,
+            Measure::MedianEarningsQ2 => measures::MEDIAN_EARNINGS_Q2_ITEMS,
+            Measure::EmploymentRateQ4 => measures::EMPLOYMENT_RATE_Q4_ITEMS,
+            Measure::SameEmployerRate => measures::SAME_EMPLOYER_RATE_ITEMS,
             _ => return None,
         })
     }

@@ -32,6 +32,117 @@ const ENVELOPE_FIELDS: [&str; 10] = [
     "payload",
 ];
 
+/// A reason and its detail, before the agency is attached.
+type Failure = (Reason, String);
+
+/// The first two checks: size, then one JSON object.
+fn parse(bytes: &[u8]) -> Result<Object<'_>, Rejection> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(Rejection {
+            reason: Reason::TooLarge,
+            detail: format!(
+                "the value is {} bytes, over the limit of {MAX_MESSAGE_BYTES}",
+                bytes.len()
+            ),
+            agency_id: None,
+        });
+    }
+    json::parse_object(bytes).map_err(|error| Rejection {
+        reason: Reason::MalformedJson,
+        detail: format!("byte {}: {}", error.offset, error.what),
+        agency_id: None,
+    })
+}
+
+/// An event type we know and schema version 1, checked before the schema because a message of
+/// another type or version is not expected to match this one.
+fn type_and_version(object: &Object) -> Result<(), Failure> {
+    if let Some(Json::String(text)) = object.get("event_type")
+        && EventType::parse(text).is_none()
+    {
+        return Err((
+            Reason::UnknownEventType,
+            format!(
+                "event_type: {} is not one of {}",
+                quote(text),
+                list(EventType::ALL.iter().map(|t| t.as_str()))
+            ),
+        ));
+    }
+    if let Some(Json::Number(version)) = object.get("schema_version")
+        && *version != 1.0
+    {
+        return Err((
+            Reason::UnsupportedSchemaVersion,
+            format!(
+                "schema_version: {} is not supported (only 1)",
+                number(*version)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The checks on a well-formed event: its wage period, its dates, and its source.
+fn after_schema(event: &Event, origin: &Origin<'_>) -> Result<(), Failure> {
+    if let Payload::Wage(wage) = &event.payload {
+        wage_period_rule(wage, event.occurred_on).map_err(|d| (Reason::OutOfRange, d))?;
+    }
+    let recorded_on = event.recorded_at.date_naive();
+    if event.occurred_on > recorded_on {
+        return Err((
+            Reason::OccurredAfterRecorded,
+            format!(
+                "occurred_on: {} is after {recorded_on}, the date of recorded_at",
+                event.occurred_on
+            ),
+        ));
+    }
+    if event.consortium_id != *origin.consortium {
+        return Err((
+            Reason::ConsortiumMismatch,
+            format!(
+                "consortium_id: {} differs from the source's consortium {}",
+                quote(event.consortium_id.as_str()),
+                quote(origin.consortium.as_str())
+            ),
+        ));
+    }
+    if let Some(topic_type) = origin.topic_event_type
+        && topic_type != event.event_type().as_str()
+    {
+        return Err((
+            Reason::TopicMismatch,
+            format!(
+                "event_type: {} differs from the topic's event type {}",
+                quote(event.event_type().as_str()),
+                quote(topic_type)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `supersedes` names another event, and never on a retraction, which voids by
+/// `retracted_event_id` instead.
+fn supersedes_rules(
+    event_type: Option<EventType>,
+    event_id: Option<&EventId>,
+    supersedes: Option<&Option<EventId>>,
+    check: &mut Check,
+) {
+    if let (Some(Some(replaced)), Some(own)) = (supersedes, event_id)
+        && replaced == own
+    {
+        check.violation("supersedes: an event cannot supersede itself".to_owned());
+    }
+    if event_type == Some(EventType::Retraction) && matches!(supersedes, Some(Some(_))) {
+        check.violation(
+            "supersedes: a retraction cannot supersede; it voids its retracted_event_id".to_owned(),
+        );
+    }
+}
+
 /// Where a message came from, as far as validation cares.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin<'a> {
@@ -55,105 +166,33 @@ impl Validator {
 
     /// Parses and validates one message value. Never panics, whatever the bytes.
     pub fn validate(&self, bytes: &[u8], origin: &Origin<'_>) -> Result<Event, Rejection> {
-        if bytes.len() > MAX_MESSAGE_BYTES {
-            return Err(Rejection {
-                reason: Reason::TooLarge,
-                detail: format!(
-                    "the value is {} bytes, over the limit of {MAX_MESSAGE_BYTES}",
-                    bytes.len()
-                ),
-                agency_id: None,
-            });
-        }
-        let object = json::parse_object(bytes).map_err(|error| Rejection {
-            reason: Reason::MalformedJson,
-            detail: format!("byte {}: {}", error.offset, error.what),
-            agency_id: None,
-        })?;
+        let object = parse(bytes)?;
         let agency_id = match object.get("agency_id") {
             Some(Json::String(text)) => AgencyId::new(text.as_ref()).ok(),
             _ => None,
         };
-        let reject = |reason, detail| Rejection {
+        let reject = |(reason, detail)| Rejection {
             reason,
             detail,
             agency_id: agency_id.clone(),
         };
-
-        if let Some(Json::String(text)) = object.get("event_type")
-            && EventType::parse(text).is_none()
-        {
-            return Err(reject(
-                Reason::UnknownEventType,
-                format!(
-                    "event_type: {} is not one of {}",
-                    quote(text),
-                    list(EventType::ALL.iter().map(|t| t.as_str()))
-                ),
-            ));
-        }
-        if let Some(Json::Number(version)) = object.get("schema_version")
-            && *version != 1.0
-        {
-            return Err(reject(
-                Reason::UnsupportedSchemaVersion,
-                format!(
-                    "schema_version: {} is not supported (only 1)",
-                    number(*version)
-                ),
-            ));
-        }
+        type_and_version(&object).map_err(reject)?;
 
         let mut check = Check::default();
         let event = self.read_event(&object, &mut check);
         if let Some(detail) = check.violation {
-            return Err(reject(Reason::SchemaViolation, detail));
+            return Err(reject((Reason::SchemaViolation, detail)));
         }
         if let Some(detail) = check.out_of_range {
-            return Err(reject(Reason::OutOfRange, detail));
+            return Err(reject((Reason::OutOfRange, detail)));
         }
         let Some(event) = event else {
-            return Err(reject(
+            return Err(reject((
                 Reason::SchemaViolation,
                 "the message does not match the contract".to_owned(),
-            ));
+            )));
         };
-
-        if let Payload::Wage(wage) = &event.payload {
-            wage_period_rule(wage, event.occurred_on).map_err(|d| reject(Reason::OutOfRange, d))?;
-        }
-        let recorded_on = event.recorded_at.date_naive();
-        if event.occurred_on > recorded_on {
-            return Err(reject(
-                Reason::OccurredAfterRecorded,
-                format!(
-                    "occurred_on: {} is after {recorded_on}, the date of recorded_at",
-                    event.occurred_on
-                ),
-            ));
-        }
-        if event.consortium_id != *origin.consortium {
-            return Err(reject(
-                Reason::ConsortiumMismatch,
-                format!(
-                    "consortium_id: {} differs from the source's consortium {}",
-                    quote(event.consortium_id.as_str()),
-                    quote(origin.consortium.as_str())
-                ),
-            ));
-        }
-        if let Some(topic_type) = origin.topic_event_type
-            && topic_type != event.event_type().as_str()
-        {
-            return Err(reject(
-                Reason::TopicMismatch,
-                format!(
-                    "event_type: {} differs from the topic's event type {}",
-                    quote(event.event_type().as_str()),
-                    quote(topic_type)
-                ),
-            ));
-        }
+        after_schema(&event, origin).map_err(reject)?;
         Ok(event)
     }
 
@@ -179,51 +218,15 @@ impl Validator {
             Some(Json::Number(_)) => {}
             other => check.violation(type_error("schema_version", "the number 1", other)),
         }
-        let consortium_id = check
-            .string(object, "consortium_id", "consortium_id")
-            .and_then(|text| check.pattern("consortium_id", text, is_slug(text), "[a-z0-9-]{1,64}"))
-            .and_then(|text| ConsortiumId::new(text).ok());
-        let agency_id = check
-            .string(object, "agency_id", "agency_id")
-            .and_then(|text| {
-                check.pattern(
-                    "agency_id",
-                    text,
-                    is_agency(text),
-                    "[a-z0-9-]{1,64}, not \"unknown\"",
-                )
-            })
-            .and_then(|text| AgencyId::new(text).ok());
+        let consortium_id = check.consortium(object);
+        let agency_id = check.agency(object);
         let participant_id = check
             .string(object, "participant_id", "participant_id")
             .and_then(|text| check.length_secret("participant_id", text, 1, 128));
         let occurred_on = check.date(object, "occurred_on", "occurred_on");
-        let recorded_at = check
-            .string(object, "recorded_at", "recorded_at")
-            .and_then(|text| match parse_timestamp(text) {
-                Some(at) => Some(at),
-                None => {
-                    check.violation(format!(
-                        "recorded_at: {} is not an RFC 3339 timestamp \
-                         (YYYY-MM-DDTHH:MM:SS[.fraction] then Z or ±HH:MM)",
-                        quote(text)
-                    ));
-                    None
-                }
-            });
+        let recorded_at = check.timestamp(object, "recorded_at", "recorded_at");
         let supersedes = check.optional_uuid(object, "supersedes", "supersedes");
-        if let (Some(Some(replaced)), Some(own)) = (&supersedes, &event_id)
-            && replaced == own
-        {
-            check.violation("supersedes: an event cannot supersede itself".to_owned());
-        }
-        if event_type == Some(EventType::Retraction) && matches!(supersedes, Some(Some(_))) {
-            check.violation(
-                "supersedes: a retraction cannot supersede; it voids its retracted_event_id"
-                    .to_owned(),
-            );
-        }
-
+        supersedes_rules(event_type, event_id.as_ref(), supersedes.as_ref(), check);
         let payload = match (object.get("payload"), event_type) {
             (Some(Json::Object(payload)), Some(event_type)) => {
                 let consortium = consortium_id.as_ref().map(ConsortiumId::as_str);
@@ -259,32 +262,10 @@ impl Validator {
         consortium: Option<&str>,
         check: &mut Check,
     ) -> Option<Payload> {
-        if let Some(key) = payload.repeated_key() {
-            check.violation(format!(
-                "payload.{}: the key appears more than once",
-                key_name(key)
-            ));
-        }
-        let fields = payload_fields(event_type);
-        for key in payload.keys() {
-            if !fields.contains(&key) {
-                check.violation(format!(
-                    "payload.{}: unknown field for a {event_type} event",
-                    key_name(key)
-                ));
-            }
-        }
+        payload_keys(payload, event_type, check);
         let p = payload;
         Some(match event_type {
-            EventType::Intake => {
-                let referral_source =
-                    check.optional_string(p, "referral_source", "payload.referral_source");
-                let program = check.optional_string(p, "program", "payload.program");
-                Payload::Intake {
-                    referral_source: referral_source?.map(str::to_owned),
-                    program: program?.map(str::to_owned),
-                }
-            }
+            EventType::Intake => read_intake(p, check)?,
             EventType::Assessment => Payload::Assessment {
                 assessment_type: check.choice(
                     p,
@@ -301,20 +282,7 @@ impl Validator {
             },
             EventType::Placement => self.read_placement(p, consortium, check)?,
             EventType::Wage => read_wage(p, check)?,
-            EventType::Separation => {
-                let job_id = check.bounded_string(p, "job_id", "payload.job_id", 1, 64);
-                let reason = check.choice(
-                    p,
-                    "reason",
-                    "payload.reason",
-                    SeparationReason::parse,
-                    SeparationReason::ALL.iter().map(|r| r.as_str()),
-                );
-                Payload::Separation {
-                    job_id: job_id?.to_owned(),
-                    reason: reason?,
-                }
-            }
+            EventType::Separation => read_separation(p, check)?,
             EventType::Exit => Payload::Exit {
                 outcome: check.choice(
                     p,
@@ -324,14 +292,7 @@ impl Validator {
                     ExitOutcome::ALL.iter().map(|o| o.as_str()),
                 )?,
             },
-            EventType::Retraction => {
-                let retracted = check.uuid(p, "retracted_event_id", "payload.retracted_event_id");
-                let reason = check.optional_string(p, "reason", "payload.reason");
-                Payload::Retraction {
-                    retracted_event_id: retracted?,
-                    reason: reason?.map(str::to_owned),
-                }
-            }
+            EventType::Retraction => read_retraction(p, check)?,
         })
     }
 
@@ -386,6 +347,61 @@ impl Validator {
             occupation_code: occupation_code?.map(str::to_owned),
         }))
     }
+}
+
+/// No key twice, and none the event type does not define.
+fn payload_keys(payload: &Object, event_type: EventType, check: &mut Check) {
+    if let Some(key) = payload.repeated_key() {
+        check.violation(format!(
+            "payload.{}: the key appears more than once",
+            key_name(key)
+        ));
+    }
+    let fields = payload_fields(event_type);
+    for key in payload.keys() {
+        if !fields.contains(&key) {
+            check.violation(format!(
+                "payload.{}: unknown field for a {event_type} event",
+                key_name(key)
+            ));
+        }
+    }
+}
+
+/// An intake's payload.
+fn read_intake(p: &Object, check: &mut Check) -> Option<Payload> {
+    let referral_source = check.optional_string(p, "referral_source", "payload.referral_source");
+    let program = check.optional_string(p, "program", "payload.program");
+    Some(Payload::Intake {
+        referral_source: referral_source?.map(str::to_owned),
+        program: program?.map(str::to_owned),
+    })
+}
+
+/// A separation's payload.
+fn read_separation(p: &Object, check: &mut Check) -> Option<Payload> {
+    let job_id = check.bounded_string(p, "job_id", "payload.job_id", 1, 64);
+    let reason = check.choice(
+        p,
+        "reason",
+        "payload.reason",
+        SeparationReason::parse,
+        SeparationReason::ALL.iter().map(|r| r.as_str()),
+    );
+    Some(Payload::Separation {
+        job_id: job_id?.to_owned(),
+        reason: reason?,
+    })
+}
+
+/// A retraction's payload.
+fn read_retraction(p: &Object, check: &mut Check) -> Option<Payload> {
+    let retracted = check.uuid(p, "retracted_event_id", "payload.retracted_event_id");
+    let reason = check.optional_string(p, "reason", "payload.reason");
+    Some(Payload::Retraction {
+        retracted_event_id: retracted?,
+        reason: reason?.map(str::to_owned),
+    })
 }
 
 /// A wage record's payload.
@@ -596,6 +612,41 @@ impl Check {
             ));
             None
         }
+    }
+
+    fn consortium(&mut self, object: &Object) -> Option<ConsortiumId> {
+        let text = self.string(object, "consortium_id", "consortium_id")?;
+        self.pattern("consortium_id", text, is_slug(text), "[a-z0-9-]{1,64}")
+            .and_then(|text| ConsortiumId::new(text).ok())
+    }
+
+    fn agency(&mut self, object: &Object) -> Option<AgencyId> {
+        let text = self.string(object, "agency_id", "agency_id")?;
+        self.pattern(
+            "agency_id",
+            text,
+            is_agency(text),
+            "[a-z0-9-]{1,64}, not \"unknown\"",
+        )
+        .and_then(|text| AgencyId::new(text).ok())
+    }
+
+    fn timestamp(
+        &mut self,
+        object: &Object,
+        key: &str,
+        path: &str,
+    ) -> Option<DateTime<FixedOffset>> {
+        let text = self.string(object, key, path)?;
+        let at = parse_timestamp(text);
+        if at.is_none() {
+            self.violation(format!(
+                "{path}: {} is not an RFC 3339 timestamp \
+                 (YYYY-MM-DDTHH:MM:SS[.fraction] then Z or ±HH:MM)",
+                quote(text)
+            ));
+        }
+        at
     }
 
     fn date(&mut self, object: &Object, key: &str, path: &str) -> Option<NaiveDate> {

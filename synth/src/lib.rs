@@ -367,7 +367,9 @@ impl<'s> Person<'s> {
                 }
                 let ended = self.job(rng, agency, job_start);
                 employed = ended.is_none();
-                last_activity = ended.unwrap_or(end).max(job_start);
+                // A case with a job that lasts is closed as employed once the job has held
+                // about 90 days, as vocational rehabilitation does; the job goes on after it.
+                last_activity = ended.unwrap_or(job_start + days(90.0)).max(job_start);
                 match ended {
                     Some(ended) if job_number == 0 && rng.random::<f64>() < 0.55 => {
                         job_start = ended + days(lognormal(rng, 40.0, 0.8));

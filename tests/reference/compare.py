@@ -30,6 +30,7 @@ KEYS: dict[str, list[str]] = {
     "first_job_retention": ["consortium_id", "agency_id", "start_month"],
     "turnover": ["consortium_id", "agency_id", "month"],
     "employment_outcomes": ["consortium_id", "agency_id", "quarter"],
+    "after_exit": ["consortium_id", "agency_id", "exit_quarter"],
     "data_quality": ["consortium_id", "agency_id", "issue"],
     "measures": ["consortium_id", "agency_id", "period_kind", "period"],
 }

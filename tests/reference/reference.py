@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference implementation of the seven indicator tables (INDICATORS.md sections 0-2) and of
+"""Reference implementation of the eight indicator tables (INDICATORS.md sections 0-2, version 2) and of
 the snapshot measures (section 3, table `measures`) in DuckDB SQL.
 
 An independent second implementation, used to check the Rust transform stage cell by cell
@@ -9,7 +9,7 @@ only creates the parameters, finds the lake's files and writes the results.
     python3 tests/reference/reference.py --lake LAKE --as-of YYYY-MM-DD --out OUTDIR \
         [--wage-floor 7.25] [--wage-floor-for CONSORTIUM=VALUE ...]
 
-Writes OUTDIR/<table>.parquet for the seven tables and `measures`.
+Writes OUTDIR/<table>.parquet for the eight tables and `measures`.
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ TABLES: dict[str, list[str]] = {
     "first_job_retention": ["consortium_id", "agency_id", "start_month"],
     "turnover": ["consortium_id", "agency_id", "month"],
     "employment_outcomes": ["consortium_id", "agency_id", "quarter"],
+    "after_exit": ["consortium_id", "agency_id", "exit_quarter"],
     "data_quality": ["consortium_id", "agency_id", "issue"],
     "measures": ["consortium_id", "agency_id", "period_kind", "period"],
 }
@@ -84,7 +85,7 @@ def build(lake: str, as_of: dt.date, out: str, wage_floor: float,
             "SELECT path FROM committed_files WHERE kind = ? ORDER BY path", [kind]).fetchall()]
         if files:  # read_parquet refuses an empty list; no files = no rows
             run_sql_file(con, script, {"FILES": sql_list(files)})
-    for script in ("10_events.sql", "20_corrections.sql", "30_episodes.sql", "40_jobs.sql", "50_tables.sql", "60_measures.sql"):
+    for script in ("10_events.sql", "20_corrections.sql", "30_episodes.sql", "40_jobs.sql", "50_tables.sql", "55_after_exit.sql", "60_measures.sql"):
         run_sql_file(con, script)
 
     os.makedirs(out, exist_ok=True)

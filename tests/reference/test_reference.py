@@ -63,6 +63,17 @@ COLUMNS = {
     "data_quality": "consortium_id agency_id issue events",
 }
 COLUMNS = {t: c.split() for t, c in COLUMNS.items()}
+# Version 2: five columns at the end of episodes (rule 1.6), and the table after_exit. The
+# fixture's exits are all within two quarters of D, so the hand-worked rows below stay those of
+# version 1; tests/transform_rules.rs works rule 1.6 by hand, and the pipeline tests compare the
+# reference with the transform cell by cell.
+V2_COLUMNS = {
+    "episodes": "exit_quarter employed_q2 earnings_q2 employed_q4 same_employer_q4".split(),
+    "after_exit": ("consortium_id agency_id exit_quarter exiters eligible_q2 employed_q2 "
+                   "employment_rate_q2 median_earnings_q2 eligible_q4 employed_q4 "
+                   "employment_rate_q4 employed_q2_with_employer retained_same_employer "
+                   "same_employer_rate").split(),
+}
 KEYS = {
     "episodes": 3, "placements": None, "cohort_timeliness": 3, "first_job_retention": 3,
     "turnover": 3, "employment_outcomes": 3, "data_quality": 3,
@@ -130,20 +141,26 @@ def test_columns_and_types(out):
     def kind_of(table, col):
         if col in ("retained_30d", "retained_90d", "retained_180d") and table == "placements":
             return "bool"
+        if col in ("employed_q2", "employed_q4", "same_employer_q4") and table == "episodes":
+            return "bool"
+        if col == "earnings_q2" or col.startswith("employment_rate_"):
+            return "float"
         if col in ("competitive_integrated", "partial_month") and table in ("placements", "turnover"):
             return "bool"
         if col.endswith("_on"):
             return "date"
         if col in ("consortium_id", "agency_id", "person_key", "job_id", "employer_key",
                    "cohort_month", "exit_outcome", "separation_reason", "start_month", "month",
-                   "quarter", "issue"):
+                   "quarter", "issue", "exit_quarter"):
             return "str"
         if (col.startswith(("median_", "mean_", "p90_")) or col.endswith("_rate")
                 or col in ("hourly_wage", "hours_per_week", "weekly_earnings", "wages_total",
                            "hours_total", "wage_floor", "wages_reported", "hours_reported")):
             return "float"
         return "int"
-    for table, cols in COLUMNS.items():
+    for table in sorted(set(COLUMNS) | set(V2_COLUMNS)):
+        cols = COLUMNS.get(table, []) + [c for c in V2_COLUMNS.get(table, [])
+                                          if c not in COLUMNS.get(table, [])]
         schema = load(out, table).schema
         assert schema.names == cols, table
         for col in cols:

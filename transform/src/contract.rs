@@ -53,6 +53,7 @@ pub(crate) fn check(table: Table, schema: &Schema) -> Result<(), TransformError>
 
 #[cfg(test)]
 mod tests {
+    use outcomes_schemas::tables::columns::data_quality;
     use polars::prelude::*;
 
     use super::*;
@@ -66,7 +67,7 @@ mod tests {
             .collect();
         assert!(check(Table::DataQuality, &schema).is_ok());
 
-        schema.set_dtype("events", DataType::Float64);
+        schema.set_dtype(data_quality::EVENTS, DataType::Float64);
         let error = check(Table::DataQuality, &schema).unwrap_err().to_string();
         assert!(
             error.contains("declared events: i64, computed events: f64"),

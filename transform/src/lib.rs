@@ -2,14 +2,16 @@
 //!
 //! The definitions are `shared/spec/INDICATORS.md`. A run reads the committed lake files,
 //! keeps the events visible at `as_of`, derives facts (section 1: dedupe, corrections,
-//! episodes, attribution, jobs) and writes the seven tables of section 2, `wages_monthly`
-//! and `measures` (every snapshot value of section 3), as Parquet under `OUT/tables/`, each
+//! episodes, attribution, jobs, after exit) and writes the eight tables of section 2,
+//! `wages_monthly` and `measures` (every snapshot value of section 3), as Parquet under
+//! `OUT/tables/`, each
 //! sorted by its key, checked against the contract of `outcomes_schemas::tables` and carrying
 //! provenance metadata (`as_of`, definitions version, program version, lake watermark).
 //!
 //! Each rule of section 1 is one function beside the spec's sentences: rules 1 and 2 in
 //! `resolve` (set operations on Polars frames), rules 3 to 5 in `rules` (plain functions over
-//! one person's events). How they are executed (what is read when, in which order, in how
+//! one person's events), rule 6 in `after_exit` (expressions over exits and the person's jobs
+//! and wage sums). How they are executed (what is read when, in which order, in how
 //! many parts) is the `plan` module's alone; the tables of section 2 are `tables`, section 3 is
 //! `measures`.
 //!
@@ -29,6 +31,7 @@
 //! # Ok::<(), outcomes_transform::TransformError>(())
 //! ```
 
+mod after_exit;
 mod config;
 mod contract;
 mod error;
@@ -40,6 +43,7 @@ mod resolve;
 mod rules;
 mod tables;
 
+use outcomes_schemas::lake::col as event;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
@@ -119,7 +123,8 @@ fn compute(
     let rejections = rejected.select([
         col(names::CONSORTIUM),
         col(names::AGENCY),
-        concat_str([lit(Issue::REJECTED_PREFIX), col("reason")], "", false).alias(names::ISSUE),
+        concat_str([lit(Issue::REJECTED_PREFIX), col(event::REASON)], "", false)
+            .alias(names::ISSUE),
         lit(1i64).cast(DataType::Int64).alias(names::ITEMS),
     ]);
     facts.issues =

@@ -8,13 +8,20 @@
 //! the period its defining date falls in; [`build`] joins them onto the period grid.
 
 use chrono::{Datelike, NaiveDate};
+use outcomes_schemas::lake::col as event;
+use outcomes_schemas::tables::columns as c;
 use outcomes_schemas::tables::{PeriodKind, Table};
 use polars::lazy::dsl;
 use polars::prelude::*;
 
 use crate::config::Config;
-use crate::names::{AGENCY, ALL, CONSORTIUM, PERSON, PERSON_CODE, days, key, month_index};
-use crate::tables::{count, group_with_all, median_of, month_label_of, quarter_label_of, rate};
+use crate::names::{
+    AGENCY, ALL, CONSORTIUM, PERSON, PERSON_CODE, days, key, month_index, quarter_index,
+};
+use crate::tables::{
+    after_exit_q2_counts, after_exit_q4_counts, count, group_with_all, median_of, month_label_of,
+    quarter_label_of, rate,
+};
 
 /// The period a row falls in, as a month or quarter index (see [`index_of`]).
 const PERIOD: &str = "_period";
@@ -85,26 +92,32 @@ pub(crate) fn build(
 }
 
 /// The counts and item counts of the parts, 0 where nothing falls in a period.
-const ZERO_FILLED: [&str; 19] = [
-    "intakes",
-    "median_days_to_service_items",
-    "served_within_30d_rate_items",
+const ZERO_FILLED: [&str; 25] = [
+    c::measures::INTAKES,
+    c::measures::MEDIAN_DAYS_TO_SERVICE_ITEMS,
+    c::measures::SERVED_WITHIN_30D_RATE_ITEMS,
     "_served_within_30d",
-    "first_placements",
-    "median_days_to_placement_items",
-    "placed_over_45d",
-    "assessed",
-    "assessed_not_placed",
+    c::measures::FIRST_PLACEMENTS,
+    c::measures::MEDIAN_DAYS_TO_PLACEMENT_ITEMS,
+    c::measures::PLACED_OVER_45D,
+    c::measures::ASSESSED,
+    c::measures::ASSESSED_NOT_PLACED,
     "_stalled_from",
     "_stalled_after",
-    "persons_placed",
-    "placements",
-    "median_hourly_wage_items",
+    c::measures::PERSONS_PLACED,
+    c::measures::PLACEMENTS,
+    c::measures::MEDIAN_HOURLY_WAGE_ITEMS,
     "_at_or_above_wage_floor",
-    "wages_reported_items",
-    "first_jobs_due_90d",
-    "retained_90d",
-    "persons_moved_to_subsequent",
+    c::measures::WAGES_REPORTED_ITEMS,
+    c::measures::FIRST_JOBS_DUE_90D,
+    c::measures::RETAINED_90D,
+    c::measures::PERSONS_MOVED_TO_SUBSEQUENT,
+    c::measures::ELIGIBLE_Q2,
+    c::measures::EMPLOYED_Q2,
+    c::measures::ELIGIBLE_Q4,
+    c::measures::EMPLOYED_Q4,
+    c::measures::EMPLOYED_Q2_WITH_EMPLOYER,
+    c::measures::RETAINED_SAME_EMPLOYER,
 ];
 
 /// One cadence: the period grid with every item of section 3 joined on.
@@ -135,6 +148,7 @@ fn by_period(
             JoinArgs::new(JoinType::Left),
         );
     }
+    let frame = after_exit(kind, frame, episodes.clone())?;
     finish(kind, frame, config)
 }
 
@@ -147,7 +161,7 @@ fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<L
             ZERO_FILLED
                 .iter()
                 .map(|name| col(*name).fill_null(lit(0i64)))
-                .chain([col("wages_reported").fill_null(lit(0.0))])
+                .chain([col(c::measures::WAGES_REPORTED).fill_null(lit(0.0))])
                 .collect::<Vec<_>>(),
         )
         .sort(PERIOD_KEY.to_vec(), SortMultipleOptions::default())
@@ -155,33 +169,61 @@ fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<L
             (col("_stalled_from") - col("_stalled_after"))
                 .cum_sum(false)
                 .over(key(&group))?
-                .alias("stalled_90d"),
-            (col("intakes") - col("median_days_to_service_items")).alias("still_waiting"),
+                .alias(c::measures::STALLED_90D),
+            (col(c::measures::INTAKES) - col(c::measures::MEDIAN_DAYS_TO_SERVICE_ITEMS))
+                .alias(c::measures::STILL_WAITING),
             rate(
                 "_served_within_30d",
-                "served_within_30d_rate_items",
-                "served_within_30d_rate",
+                c::measures::SERVED_WITHIN_30D_RATE_ITEMS,
+                c::measures::SERVED_WITHIN_30D_RATE,
             ),
-            col("median_days_to_placement")
+            col(c::measures::MEDIAN_DAYS_TO_PLACEMENT)
                 .gt(lit(45.0))
-                .alias("action_needed"),
+                .alias(c::measures::ACTION_NEEDED),
             // Both statistics of 3.4 are over the jobs starting in P.
             rate(
                 "_at_or_above_wage_floor",
-                "median_hourly_wage_items",
-                "at_or_above_wage_floor_rate",
+                c::measures::MEDIAN_HOURLY_WAGE_ITEMS,
+                c::measures::AT_OR_ABOVE_WAGE_FLOOR_RATE,
             ),
-            col("median_hourly_wage_items").alias("at_or_above_wage_floor_rate_items"),
-            rate("retained_90d", "first_jobs_due_90d", "retention_90d_rate"),
-            col("first_jobs_due_90d").alias("retention_90d_rate_items"),
-            config.wage_floor_expr(col(CONSORTIUM)).alias("wage_floor"),
+            col(c::measures::MEDIAN_HOURLY_WAGE_ITEMS)
+                .alias(c::measures::AT_OR_ABOVE_WAGE_FLOOR_RATE_ITEMS),
+            rate(
+                c::measures::RETAINED_90D,
+                c::measures::FIRST_JOBS_DUE_90D,
+                c::measures::RETENTION_90D_RATE,
+            ),
+            col(c::measures::FIRST_JOBS_DUE_90D).alias(c::measures::RETENTION_90D_RATE_ITEMS),
+            rate(
+                c::measures::EMPLOYED_Q2,
+                c::measures::ELIGIBLE_Q2,
+                c::measures::EMPLOYMENT_RATE_Q2,
+            ),
+            col(c::measures::ELIGIBLE_Q2).alias(c::measures::EMPLOYMENT_RATE_Q2_ITEMS),
+            col(c::measures::EMPLOYED_Q2).alias(c::measures::MEDIAN_EARNINGS_Q2_ITEMS),
+            rate(
+                c::measures::EMPLOYED_Q4,
+                c::measures::ELIGIBLE_Q4,
+                c::measures::EMPLOYMENT_RATE_Q4,
+            ),
+            col(c::measures::ELIGIBLE_Q4).alias(c::measures::EMPLOYMENT_RATE_Q4_ITEMS),
+            rate(
+                c::measures::RETAINED_SAME_EMPLOYER,
+                c::measures::EMPLOYED_Q2_WITH_EMPLOYER,
+                c::measures::SAME_EMPLOYER_RATE,
+            ),
+            col(c::measures::EMPLOYED_Q2_WITH_EMPLOYER)
+                .alias(c::measures::SAME_EMPLOYER_RATE_ITEMS),
+            config
+                .wage_floor_expr(col(CONSORTIUM))
+                .alias(c::measures::WAGE_FLOOR),
         ])
         .select(
             [
                 col(CONSORTIUM),
                 col(AGENCY),
-                lit(kind.name()).alias("period_kind"),
-                label_of(kind, col(PERIOD)).alias("period"),
+                lit(kind.name()).alias(c::measures::PERIOD_KIND),
+                label_of(kind, col(PERIOD)).alias(c::measures::PERIOD),
             ]
             .into_iter()
             .chain(
@@ -199,14 +241,14 @@ fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<L
 fn grid(kind: PeriodKind, sources: &Sources, as_of: NaiveDate) -> PolarsResult<LazyFrame> {
     let firsts = concat(
         [
-            sources
-                .episodes
-                .clone()
-                .select([col(CONSORTIUM), index_of(kind, "intake_on").alias(PERIOD)]),
-            sources
-                .placements
-                .clone()
-                .select([col(CONSORTIUM), index_of(kind, "start_on").alias(PERIOD)]),
+            sources.episodes.clone().select([
+                col(CONSORTIUM),
+                index_of(kind, c::episodes::INTAKE_ON).alias(PERIOD),
+            ]),
+            sources.placements.clone().select([
+                col(CONSORTIUM),
+                index_of(kind, c::placements::START_ON).alias(PERIOD),
+            ]),
             sources
                 .wages
                 .clone()
@@ -267,19 +309,20 @@ fn intake_cohort(
     episodes: LazyFrame,
     as_of_days: i32,
 ) -> PolarsResult<LazyFrame> {
-    let eligible = (days("intake_on") + lit(30)).lt_eq(lit(as_of_days));
+    let eligible = (days(c::episodes::INTAKE_ON) + lit(30)).lt_eq(lit(as_of_days));
     group_with_all(
-        episodes.with_column(index_of(kind, "intake_on").alias(PERIOD)),
+        episodes.with_column(index_of(kind, c::episodes::INTAKE_ON).alias(PERIOD)),
         &PERIOD_KEY,
         &[
-            len().cast(DataType::Int64).alias("intakes"),
-            median_of(col("days_to_service")).alias("median_days_to_service"),
-            col("days_to_service")
+            len().cast(DataType::Int64).alias(c::measures::INTAKES),
+            median_of(col(c::episodes::DAYS_TO_SERVICE)).alias(c::measures::MEDIAN_DAYS_TO_SERVICE),
+            col(c::episodes::DAYS_TO_SERVICE)
                 .count()
                 .cast(DataType::Int64)
-                .alias("median_days_to_service_items"),
-            count(eligible.clone()).alias("served_within_30d_rate_items"),
-            count(eligible.and(col("days_to_service").lt_eq(lit(30)))).alias("_served_within_30d"),
+                .alias(c::measures::MEDIAN_DAYS_TO_SERVICE_ITEMS),
+            count(eligible.clone()).alias(c::measures::SERVED_WITHIN_30D_RATE_ITEMS),
+            count(eligible.and(col(c::episodes::DAYS_TO_SERVICE).lt_eq(lit(30))))
+                .alias("_served_within_30d"),
         ],
     )
 }
@@ -290,17 +333,21 @@ fn intake_cohort(
 fn first_placements(kind: PeriodKind, episodes: LazyFrame) -> PolarsResult<LazyFrame> {
     group_with_all(
         episodes
-            .filter(col("first_placement_on").is_not_null())
-            .with_column(index_of(kind, "first_placement_on").alias(PERIOD)),
+            .filter(col(c::episodes::FIRST_PLACEMENT_ON).is_not_null())
+            .with_column(index_of(kind, c::episodes::FIRST_PLACEMENT_ON).alias(PERIOD)),
         &PERIOD_KEY,
         &[
-            len().cast(DataType::Int64).alias("first_placements"),
-            median_of(col("days_to_placement")).alias("median_days_to_placement"),
-            col("days_to_placement")
+            len()
+                .cast(DataType::Int64)
+                .alias(c::measures::FIRST_PLACEMENTS),
+            median_of(col(c::episodes::DAYS_TO_PLACEMENT))
+                .alias(c::measures::MEDIAN_DAYS_TO_PLACEMENT),
+            col(c::episodes::DAYS_TO_PLACEMENT)
                 .count()
                 .cast(DataType::Int64)
-                .alias("median_days_to_placement_items"),
-            count(col("days_to_placement").gt(lit(45))).alias("placed_over_45d"),
+                .alias(c::measures::MEDIAN_DAYS_TO_PLACEMENT_ITEMS),
+            count(col(c::episodes::DAYS_TO_PLACEMENT).gt(lit(45)))
+                .alias(c::measures::PLACED_OVER_45D),
         ],
     )
 }
@@ -310,12 +357,13 @@ fn first_placements(kind: PeriodKind, episodes: LazyFrame) -> PolarsResult<LazyF
 fn assessed(kind: PeriodKind, episodes: LazyFrame) -> PolarsResult<LazyFrame> {
     group_with_all(
         episodes
-            .filter(col("first_assessment_on").is_not_null())
-            .with_column(index_of(kind, "first_assessment_on").alias(PERIOD)),
+            .filter(col(c::episodes::FIRST_ASSESSMENT_ON).is_not_null())
+            .with_column(index_of(kind, c::episodes::FIRST_ASSESSMENT_ON).alias(PERIOD)),
         &PERIOD_KEY,
         &[
-            len().cast(DataType::Int64).alias("assessed"),
-            count(col("first_placement_on").is_null()).alias("assessed_not_placed"),
+            len().cast(DataType::Int64).alias(c::measures::ASSESSED),
+            count(col(c::episodes::FIRST_PLACEMENT_ON).is_null())
+                .alias(c::measures::ASSESSED_NOT_PLACED),
         ],
     )
 }
@@ -337,14 +385,17 @@ fn stalled_changes(
     as_of: NaiveDate,
     as_of_days: i32,
 ) -> PolarsResult<LazyFrame> {
-    let lo = dsl::max_horizontal([days("intake_on"), days("first_assessment_on") + lit(90)])?;
+    let lo = dsl::max_horizontal([
+        days(c::episodes::INTAKE_ON),
+        days(c::episodes::FIRST_ASSESSMENT_ON) + lit(90),
+    ])?;
     let hi = dsl::min_horizontal([
-        days("exit_on") - lit(1),
-        days("first_placement_on") - lit(1),
+        days(c::episodes::EXIT_ON) - lit(1),
+        days(c::episodes::FIRST_PLACEMENT_ON) - lit(1),
         lit(as_of_days),
     ])?;
     let runs = episodes
-        .filter(col("first_assessment_on").is_not_null())
+        .filter(col(c::episodes::FIRST_ASSESSMENT_ON).is_not_null())
         .with_columns([lo.alias("_lo"), hi.alias("_hi")])
         .filter(
             col("_lo")
@@ -392,27 +443,29 @@ fn jobs_starting(
     let floor = config.wage_floor_expr(col(CONSORTIUM));
     group_with_all(
         placements.with_columns([
-            index_of(kind, "start_on").alias(PERIOD),
-            col("hourly_wage").gt_eq(floor).alias("_at_floor"),
+            index_of(kind, c::placements::START_ON).alias(PERIOD),
+            col(c::placements::HOURLY_WAGE)
+                .gt_eq(floor)
+                .alias("_at_floor"),
         ]),
         &PERIOD_KEY,
         &[
-            len().cast(DataType::Int64).alias("placements"),
+            len().cast(DataType::Int64).alias(c::measures::PLACEMENTS),
             col(PERSON)
                 .n_unique()
                 .cast(DataType::Int64)
-                .alias("persons_placed"),
-            median_of(col("hourly_wage")).alias("median_hourly_wage"),
-            col("hourly_wage")
+                .alias(c::measures::PERSONS_PLACED),
+            median_of(col(c::placements::HOURLY_WAGE)).alias(c::measures::MEDIAN_HOURLY_WAGE),
+            col(c::placements::HOURLY_WAGE)
                 .count()
                 .cast(DataType::Int64)
-                .alias("median_hourly_wage_items"),
+                .alias(c::measures::MEDIAN_HOURLY_WAGE_ITEMS),
             count(col("_at_floor")).alias("_at_or_above_wage_floor"),
             col(PERSON)
-                .filter(col("job_seq").gt_eq(lit(2i64)))
+                .filter(col(c::placements::JOB_SEQ).gt_eq(lit(2i64)))
                 .n_unique()
                 .cast(DataType::Int64)
-                .alias("persons_moved_to_subsequent"),
+                .alias(c::measures::PERSONS_MOVED_TO_SUBSEQUENT),
         ],
     )
 }
@@ -424,11 +477,13 @@ fn wages_reported(kind: PeriodKind, wages: LazyFrame) -> PolarsResult<LazyFrame>
         wages.with_column(wage_period(kind).alias(PERIOD)),
         &PERIOD_KEY,
         &[
-            col("gross_wages").sum().alias("wages_reported"),
+            col(event::GROSS_WAGES)
+                .sum()
+                .alias(c::measures::WAGES_REPORTED),
             col(PERSON_CODE)
                 .n_unique()
                 .cast(DataType::Int64)
-                .alias("wages_reported_items"),
+                .alias(c::measures::WAGES_REPORTED_ITEMS),
         ],
     )
 }
@@ -440,11 +495,11 @@ fn first_jobs_due(
     placements: LazyFrame,
     as_of_days: i32,
 ) -> PolarsResult<LazyFrame> {
-    let day_90 = days("start_on") + lit(90);
+    let day_90 = days(c::placements::START_ON) + lit(90);
     group_with_all(
         placements
             .filter(
-                col("job_seq")
+                col(c::placements::JOB_SEQ)
                     .eq(lit(1i64))
                     .and(day_90.clone().lt_eq(lit(as_of_days))),
             )
@@ -452,8 +507,44 @@ fn first_jobs_due(
             .with_column(index_of(kind, "_day_90").alias(PERIOD)),
         &PERIOD_KEY,
         &[
-            len().cast(DataType::Int64).alias("first_jobs_due_90d"),
-            count(col("retained_90d")).alias("retained_90d"),
+            len()
+                .cast(DataType::Int64)
+                .alias(c::measures::FIRST_JOBS_DUE_90D),
+            count(col(c::measures::RETAINED_90D)).alias(c::measures::RETAINED_90D),
         ],
     )
+}
+
+/// 6: "With Q the quarter of p0 (P itself, or the quarter that contains the month P), over
+/// the exits of the agency's episodes (the episode's agency, as for 1-3): `eligible_q2`,
+/// `employed_q2`, `employment_rate_q2`, `median_earnings_q2` over exits with `exit_quarter =
+/// Q - 2` (measured in Q), and `eligible_q4`, `employed_q4`, `employment_rate_q4`,
+/// `employed_q2_with_employer`, `retained_same_employer`, `same_employer_rate` over exits with
+/// `exit_quarter = Q - 4`; each as in `after_exit`."
+///
+/// `frame` is the period grid; the counts are joined on by the exit quarter each period looks
+/// back to (the rates are derived in [`finish`]).
+fn after_exit(kind: PeriodKind, frame: LazyFrame, episodes: LazyFrame) -> PolarsResult<LazyFrame> {
+    let quarter = match kind {
+        PeriodKind::Month => col(PERIOD).floor_div(lit(3)),
+        PeriodKind::Quarter => col(PERIOD),
+    };
+    let exits = episodes
+        .filter(col(c::episodes::EXIT_ON).is_not_null())
+        .with_column(quarter_index(c::episodes::EXIT_ON).alias("_exit_q"));
+    let exit_key = [CONSORTIUM, AGENCY, "_exit_q"];
+    let q2 = group_with_all(exits.clone(), &exit_key, &after_exit_q2_counts())?;
+    let q4 = group_with_all(exits, &exit_key, &after_exit_q4_counts())?;
+    let measured_in = |frame: LazyFrame, lag: i32, counts: LazyFrame| {
+        frame
+            .with_column((quarter.clone() - lit(lag)).alias("_exit_q"))
+            .join(
+                counts,
+                key(&exit_key),
+                key(&exit_key),
+                JoinArgs::new(JoinType::Left),
+            )
+            .drop(cols(["_exit_q"]))
+    };
+    Ok(measured_in(measured_in(frame, 2, q2), 4, q4))
 }

@@ -1,24 +1,27 @@
-//! Column names shared by the transform steps, and small expression helpers.
+//! Short names for the columns every transform step uses (from the lake's and the tables'
+//! contracts), and small expression helpers.
 
 use outcomes_schemas::EventType;
+use outcomes_schemas::lake::col as event;
+use outcomes_schemas::tables::columns::{data_quality, episodes};
 use polars::prelude::*;
 
 /// `consortium_id`.
-pub(crate) const CONSORTIUM: &str = "consortium_id";
+pub(crate) const CONSORTIUM: &str = event::CONSORTIUM_ID;
 /// `agency_id`.
-pub(crate) const AGENCY: &str = "agency_id";
+pub(crate) const AGENCY: &str = event::AGENCY_ID;
 /// `person_key`.
-pub(crate) const PERSON: &str = "person_key";
+pub(crate) const PERSON: &str = event::PERSON_KEY;
 /// A person's number within one run (see `plan::Facts`).
 pub(crate) const PERSON_CODE: &str = "_person";
 /// `event_id`.
-pub(crate) const EVENT_ID: &str = "event_id";
+pub(crate) const EVENT_ID: &str = event::EVENT_ID;
 /// `event_type`.
-pub(crate) const EVENT_TYPE: &str = "event_type";
+pub(crate) const EVENT_TYPE: &str = event::EVENT_TYPE;
 /// `episode_no`.
-pub(crate) const EPISODE_NO: &str = "episode_no";
+pub(crate) const EPISODE_NO: &str = episodes::EPISODE_NO;
 /// `issue` (data quality).
-pub(crate) const ISSUE: &str = "issue";
+pub(crate) const ISSUE: &str = data_quality::ISSUE;
 /// How many `data_quality` items a row of issues stands for.
 pub(crate) const ITEMS: &str = "_items";
 pub(crate) use outcomes_schemas::tables::ALL_AGENCIES as ALL;
@@ -44,4 +47,10 @@ pub(crate) fn month_index(name: &str) -> Expr {
     col(name).dt().year().cast(DataType::Int32) * lit(12)
         + col(name).dt().month().cast(DataType::Int32)
         - lit(1)
+}
+
+/// Quarters as whole numbers (`year * 4 + quarter - 1`): the n-th quarter after X is X + n,
+/// across year ends.
+pub(crate) fn quarter_index(name: &str) -> Expr {
+    month_index(name).floor_div(lit(3))
 }

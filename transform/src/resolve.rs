@@ -5,6 +5,8 @@
 //! Both rules concern only ids that occur more than once or that a correction names, so the
 //! plan hands them those rows alone; what they return names the rows to drop by [`ROW`].
 
+use outcomes_schemas::lake::col as event;
+use outcomes_schemas::lake::source_kind;
 use polars::prelude::*;
 
 use crate::names::{AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, is_type, key};
@@ -62,13 +64,13 @@ pub(crate) fn dedupe(copies: LazyFrame, content: &[&str]) -> PolarsResult<(LazyF
     let order = vec![
         col(CONSORTIUM),
         col(EVENT_ID),
-        col("recorded_at"),
-        col("source_kind").eq(lit("file")),
-        col("topic"),
-        col("partition"),
-        col("offset"),
-        col("file_name"),
-        col("line"),
+        col(event::RECORDED_AT),
+        col(event::SOURCE_KIND).eq(lit(source_kind::FILE)),
+        col(event::TOPIC),
+        col(event::PARTITION),
+        col(event::OFFSET),
+        col(event::FILE_NAME),
+        col(event::LINE),
     ];
     let ranked = rank_within(copies, &[CONSORTIUM, EVENT_ID], order, "_copy");
     let kept_copies = ranked.clone().filter(col("_copy").eq(lit(0)));
@@ -112,13 +114,8 @@ pub(crate) fn dedupe(copies: LazyFrame, content: &[&str]) -> PolarsResult<(LazyF
     Ok((discarded.select([col(ROW)]), issues))
 }
 
-/// Rule 1.2, **corrections**: "A retraction whose target is in E and is not itself a
-/// retraction removes its target. A target that is a retraction is left alone
-/// (`bad_retraction_target`); a target not in E has no effect (`unknown_retraction_target`).
-/// Then, all at once, every remaining event with `supersedes = X` removes X when X is among
-/// the remaining events; otherwise it has no effect (`unknown_supersedes_target`). A
-/// superseding event that was itself retracted supersedes nothing. Targets are found by id
-/// alone." (E: the deduped events.)
+/// Rule 1.2, **corrections**: retractions first, then supersessions "all at once"
+/// ([`retract`], [`supersede`]). Targets are found by id alone. (E: the deduped events.)
 ///
 /// `links` are the deduped retractions and superseding events; `targets` the deduped rows
 /// whose id one of them names (by id alone: every other row is untouched by corrections).
@@ -127,76 +124,8 @@ pub(crate) fn correct(
     links: LazyFrame,
     targets: LazyFrame,
 ) -> PolarsResult<(LazyFrame, LazyFrame)> {
-    let is_retraction = is_type(EventType::Retraction);
-    let retractions = links.clone().filter(is_retraction.clone());
-    let retracted = targets
-        .clone()
-        .select([
-            col(CONSORTIUM),
-            col(EVENT_ID).alias("_target"),
-            col(EVENT_TYPE).alias("_target_type"),
-        ])
-        .join(
-            retractions.clone(),
-            [col(CONSORTIUM), col("_target")],
-            [col(CONSORTIUM), col("retracted_event_id")],
-            JoinArgs::new(JoinType::Semi),
-        );
-    let resolved = retractions.join(
-        retracted,
-        [col(CONSORTIUM), col("retracted_event_id")],
-        [col(CONSORTIUM), col("_target")],
-        JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns),
-    );
-    let unknown_retraction = issue_rows(
-        resolved.clone().filter(col("_target_type").is_null()),
-        Issue::UnknownRetractionTarget,
-    );
-    let bad_retraction = issue_rows(
-        resolved
-            .clone()
-            .filter(col("_target_type").eq(lit(EventType::Retraction.as_str()))),
-        Issue::BadRetractionTarget,
-    );
-    let voided = resolved
-        .filter(
-            col("_target_type")
-                .is_not_null()
-                .and(col("_target_type").neq(lit(EventType::Retraction.as_str()))),
-        )
-        .select([col(CONSORTIUM), col("retracted_event_id").alias(EVENT_ID)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let not_voided = |frame: LazyFrame| {
-        frame.filter(is_retraction.clone().not()).join(
-            voided.clone(),
-            [col(CONSORTIUM), col(EVENT_ID)],
-            [col(CONSORTIUM), col(EVENT_ID)],
-            JoinArgs::new(JoinType::Anti),
-        )
-    };
-
-    let superseding = not_voided(links).filter(col("supersedes").is_not_null());
-    let present = not_voided(targets.clone())
-        .select([col(CONSORTIUM), col(EVENT_ID).alias("_present")])
-        .join(
-            superseding.clone(),
-            [col(CONSORTIUM), col("_present")],
-            [col(CONSORTIUM), col("supersedes")],
-            JoinArgs::new(JoinType::Semi),
-        );
-    let superseding = superseding.join(
-        present,
-        [col(CONSORTIUM), col("supersedes")],
-        [col(CONSORTIUM), col("_present")],
-        JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns),
-    );
-    let unknown_supersedes = issue_rows(
-        superseding.clone().filter(col("_present").is_null()),
-        Issue::UnknownSupersedesTarget,
-    );
-    let replaced = superseding
-        .filter(col("_present").is_not_null())
-        .select([col(CONSORTIUM), col("supersedes").alias(EVENT_ID)]);
+    let (voided, [unknown_retraction, bad_retraction]) = retract(links.clone(), targets.clone());
+    let (replaced, unknown_supersedes) = supersede(links, targets.clone(), voided.clone());
     let removed_ids = concat([voided, replaced], UnionArgs::default())?;
     let removed = targets
         .join(
@@ -211,4 +140,92 @@ pub(crate) fn correct(
         UnionArgs::default(),
     )?;
     Ok((removed, issues))
+}
+
+/// "A retraction whose target is in E and is not itself a retraction removes its target. A
+/// target that is a retraction is left alone (`bad_retraction_target`); a target not in E has
+/// no effect (`unknown_retraction_target`)."
+///
+/// Returns the ids voided (consortium, event id) and the two issues' rows.
+fn retract(links: LazyFrame, targets: LazyFrame) -> (LazyFrame, [LazyFrame; 2]) {
+    let retractions = links.filter(is_type(EventType::Retraction));
+    let retracted = targets
+        .select([
+            col(CONSORTIUM),
+            col(EVENT_ID).alias("_target"),
+            col(EVENT_TYPE).alias("_target_type"),
+        ])
+        .join(
+            retractions.clone(),
+            [col(CONSORTIUM), col("_target")],
+            [col(CONSORTIUM), col(event::RETRACTED_EVENT_ID)],
+            JoinArgs::new(JoinType::Semi),
+        );
+    let resolved = retractions.join(
+        retracted,
+        [col(CONSORTIUM), col(event::RETRACTED_EVENT_ID)],
+        [col(CONSORTIUM), col("_target")],
+        JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns),
+    );
+    let unknown = issue_rows(
+        resolved.clone().filter(col("_target_type").is_null()),
+        Issue::UnknownRetractionTarget,
+    );
+    let retraction_target = col("_target_type").eq(lit(EventType::Retraction.as_str()));
+    let bad = issue_rows(
+        resolved.clone().filter(retraction_target.clone()),
+        Issue::BadRetractionTarget,
+    );
+    let voided = resolved
+        .filter(
+            col("_target_type")
+                .is_not_null()
+                .and(retraction_target.not()),
+        )
+        .select([
+            col(CONSORTIUM),
+            col(event::RETRACTED_EVENT_ID).alias(EVENT_ID),
+        ])
+        .unique(None, UniqueKeepStrategy::Any);
+    (voided, [unknown, bad])
+}
+
+/// "Then, all at once, every remaining event with `supersedes = X` removes X when X is among
+/// the remaining events; otherwise it has no effect (`unknown_supersedes_target`). A
+/// superseding event that was itself retracted supersedes nothing."
+///
+/// The remaining events are those neither retractions nor `voided`. Returns the ids replaced
+/// and the issue's rows.
+fn supersede(links: LazyFrame, targets: LazyFrame, voided: LazyFrame) -> (LazyFrame, LazyFrame) {
+    let not_voided = |frame: LazyFrame| {
+        frame.filter(is_type(EventType::Retraction).not()).join(
+            voided.clone(),
+            [col(CONSORTIUM), col(EVENT_ID)],
+            [col(CONSORTIUM), col(EVENT_ID)],
+            JoinArgs::new(JoinType::Anti),
+        )
+    };
+    let superseding = not_voided(links).filter(col(event::SUPERSEDES).is_not_null());
+    let present = not_voided(targets)
+        .select([col(CONSORTIUM), col(EVENT_ID).alias("_present")])
+        .join(
+            superseding.clone(),
+            [col(CONSORTIUM), col("_present")],
+            [col(CONSORTIUM), col(event::SUPERSEDES)],
+            JoinArgs::new(JoinType::Semi),
+        );
+    let superseding = superseding.join(
+        present,
+        [col(CONSORTIUM), col(event::SUPERSEDES)],
+        [col(CONSORTIUM), col("_present")],
+        JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns),
+    );
+    let unknown_supersedes = issue_rows(
+        superseding.clone().filter(col("_present").is_null()),
+        Issue::UnknownSupersedesTarget,
+    );
+    let replaced = superseding
+        .filter(col("_present").is_not_null())
+        .select([col(CONSORTIUM), col(event::SUPERSEDES).alias(EVENT_ID)]);
+    (replaced, unknown_supersedes)
 }

@@ -13,6 +13,8 @@
 //! Rules 1 and 2 (dedupe and corrections) are set operations over the whole lake and live in
 //! [`crate::resolve`].
 
+use outcomes_schemas::lake::col as event;
+use outcomes_schemas::tables::columns as c;
 use polars::prelude::{DataType, Expr, NULL, col, lit, when};
 
 use outcomes_schemas::tables::Issue;
@@ -170,9 +172,9 @@ pub(crate) fn separations<'a>(
 /// it streams them: over a record joined by job key to its job's `start_on` (null when there
 /// is no such job), the record's item, or null when it is attached to the job.
 pub(crate) fn wage_status() -> Expr {
-    when(col("start_on").is_null())
+    when(col(c::placements::START_ON).is_null())
         .then(lit(Issue::UnknownJob.to_string()))
-        .when(col("period_end").lt(col("start_on")))
+        .when(col(event::PERIOD_END).lt(col(c::placements::START_ON)))
         .then(lit(Issue::WageBeforeStart.to_string()))
         .otherwise(lit(NULL).cast(DataType::String))
 }

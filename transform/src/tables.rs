@@ -1,4 +1,4 @@
-//! INDICATORS.md section 2: the seven tables, from the facts, and `wages_monthly`; their
+//! INDICATORS.md section 2: the eight tables, from the facts, and `wages_monthly`; their
 //! columns are declared in `outcomes_schemas::tables`.
 //!
 //! Grouped tables get their consortium-wide `ALL` rows by grouping the input a second time with
@@ -7,12 +7,16 @@
 
 use chrono::{Datelike, NaiveDate};
 use outcomes_schemas::SeparationReason;
+use outcomes_schemas::lake::col as event;
 use outcomes_schemas::tables::Table;
+use outcomes_schemas::tables::columns as c;
 use polars::prelude::*;
 
+use crate::after_exit;
 use crate::config::Config;
 use crate::names::{
     AGENCY, ALL, CONSORTIUM, EPISODE_NO, ISSUE, ITEMS, PERSON, PERSON_CODE, days, key, month_index,
+    quarter_index,
 };
 use crate::plan::Facts;
 
@@ -84,11 +88,6 @@ pub(crate) fn month_label_of(index: Expr) -> Expr {
     )
 }
 
-/// Quarters as whole numbers (`year * 4 + quarter - 1`).
-fn quarter_index(name: &str) -> Expr {
-    quarter_of_month(month_index(name))
-}
-
 /// The quarter (as [`quarter_index`]) of a [`month_index`].
 fn quarter_of_month(month: Expr) -> Expr {
     month.floor_div(lit(3))
@@ -110,12 +109,13 @@ pub(crate) fn quarter_label_of(index: Expr) -> Expr {
 /// Builds the tables, all lazily.
 pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsResult<Tables> {
     let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
-    let episodes = episodes(&facts)?;
+    let episodes = episodes(&facts, as_of)?.cache();
     let placements =
         with_person_keys(&facts, facts.jobs.clone()).select(columns_of(Table::Placements));
     let cohort_timeliness = cohort_timeliness(episodes.clone(), as_of_days)?;
     let first_job_retention = first_job_retention(placements.clone())?;
     let turnover = turnover(placements.clone(), as_of)?;
+    let after_exit = after_exit(episodes.clone())?;
     Ok(Tables {
         tables: vec![
             (Table::Episodes, episodes),
@@ -127,6 +127,7 @@ pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsRe
                 Table::EmploymentOutcomes,
                 employment_outcomes(&facts, config)?,
             ),
+            (Table::AfterExit, after_exit),
             (Table::DataQuality, data_quality(facts.issues)?),
             (Table::WagesMonthly, wages_monthly(facts.wages.clone())?),
         ],
@@ -157,13 +158,21 @@ fn with_person_keys(facts: &Facts, frame: LazyFrame) -> LazyFrame {
 }
 
 /// `episodes`: the walked episodes with their first job start, job count, first service and
-/// waits.
-fn episodes(facts: &Facts) -> PolarsResult<LazyFrame> {
+/// waits, and (version 2) their exit's quarter and after-exit evidence (rule 1.6).
+fn episodes(facts: &Facts, as_of: NaiveDate) -> PolarsResult<LazyFrame> {
     let episode = [PERSON_CODE, EPISODE_NO];
     let job_starts = facts.jobs.clone().group_by(key(&episode)).agg([
-        col("start_on").min().alias("first_placement_on"),
-        len().cast(DataType::Int64).alias("placements"),
+        col(c::placements::START_ON)
+            .min()
+            .alias(c::episodes::FIRST_PLACEMENT_ON),
+        len().cast(DataType::Int64).alias(c::episodes::PLACEMENTS),
     ]);
+    let after_exit = after_exit::per_exit(
+        facts.episodes.clone(),
+        facts.jobs.clone(),
+        facts.wages.clone(),
+        as_of,
+    );
     Ok(with_person_keys(facts, facts.episodes.clone())
         .join(
             job_starts,
@@ -171,67 +180,141 @@ fn episodes(facts: &Facts) -> PolarsResult<LazyFrame> {
             key(&episode),
             JoinArgs::new(JoinType::Left),
         )
+        .join(
+            after_exit,
+            key(&episode),
+            key(&episode),
+            JoinArgs::new(JoinType::Left),
+        )
         .with_columns([
             polars::lazy::dsl::min_horizontal([
                 col("_first_activity_on"),
-                col("first_placement_on"),
+                col(c::episodes::FIRST_PLACEMENT_ON),
             ])?
-            .alias("first_service_on"),
-            month_label("intake_on").alias("cohort_month"),
-            col("placements").fill_null(lit(0i64)),
+            .alias(c::episodes::FIRST_SERVICE_ON),
+            month_label(c::episodes::INTAKE_ON).alias(c::episodes::COHORT_MONTH),
+            quarter_label_of(quarter_index(c::episodes::EXIT_ON)).alias(c::episodes::EXIT_QUARTER),
+            col(c::episodes::PLACEMENTS).fill_null(lit(0i64)),
         ])
         .with_columns([
-            (days("first_service_on") - days("intake_on"))
+            (days(c::episodes::FIRST_SERVICE_ON) - days(c::episodes::INTAKE_ON))
                 .cast(DataType::Int64)
-                .alias("days_to_service"),
-            (days("first_placement_on") - days("intake_on"))
+                .alias(c::episodes::DAYS_TO_SERVICE),
+            (days(c::episodes::FIRST_PLACEMENT_ON) - days(c::episodes::INTAKE_ON))
                 .cast(DataType::Int64)
-                .alias("days_to_placement"),
+                .alias(c::episodes::DAYS_TO_PLACEMENT),
         ])
         .select(columns_of(Table::Episodes)))
 }
 
+/// `after_exit`: the exits of rule 1.6 by agency (the episode's) and exit quarter.
+fn after_exit(episodes: LazyFrame) -> PolarsResult<LazyFrame> {
+    let exits = episodes.filter(col(c::episodes::EXIT_QUARTER).is_not_null());
+    let mut counts = vec![len().cast(DataType::Int64).alias(c::after_exit::EXITERS)];
+    counts.extend(after_exit_q2_counts());
+    counts.extend(after_exit_q4_counts());
+    Ok(group_with_all(
+        exits,
+        &[CONSORTIUM, AGENCY, c::after_exit::EXIT_QUARTER],
+        &counts,
+    )?
+    .with_columns(after_exit_rates())
+    .select(columns_of(Table::AfterExit)))
+}
+
+/// "`eligible_q2`: exits with `employed_q2` not null; `employed_q2`: of those, true;
+/// `median_earnings_q2`: median of `earnings_q2` over the exits with `employed_q2` true (an
+/// earnings of 0 is one of the values)." Aggregations over `episodes` rows.
+pub(crate) fn after_exit_q2_counts() -> [Expr; 3] {
+    let employed = col(c::episodes::EMPLOYED_Q2);
+    [
+        count(employed.clone().is_not_null()).alias(c::after_exit::ELIGIBLE_Q2),
+        count(employed.clone()).alias(c::after_exit::EMPLOYED_Q2),
+        col(c::episodes::EARNINGS_Q2)
+            .filter(employed.fill_null(lit(false)))
+            .median()
+            .alias(c::after_exit::MEDIAN_EARNINGS_Q2),
+    ]
+}
+
+/// "`eligible_q4`, `employed_q4`: the same for quarter 4. `employed_q2_with_employer`: exits
+/// with `same_employer_q4` not null; `retained_same_employer`: of those, true."
+pub(crate) fn after_exit_q4_counts() -> [Expr; 4] {
+    let employed = col(c::episodes::EMPLOYED_Q4);
+    let same = col(c::episodes::SAME_EMPLOYER_Q4);
+    [
+        count(employed.clone().is_not_null()).alias(c::after_exit::ELIGIBLE_Q4),
+        count(employed).alias(c::after_exit::EMPLOYED_Q4),
+        count(same.clone().is_not_null()).alias(c::after_exit::EMPLOYED_Q2_WITH_EMPLOYER),
+        count(same).alias(c::after_exit::RETAINED_SAME_EMPLOYER),
+    ]
+}
+
+/// The three rates of `after_exit`, from its counts.
+pub(crate) fn after_exit_rates() -> [Expr; 3] {
+    use c::after_exit as a;
+    [
+        rate(a::EMPLOYED_Q2, a::ELIGIBLE_Q2, a::EMPLOYMENT_RATE_Q2),
+        rate(a::EMPLOYED_Q4, a::ELIGIBLE_Q4, a::EMPLOYMENT_RATE_Q4),
+        rate(
+            a::RETAINED_SAME_EMPLOYER,
+            a::EMPLOYED_Q2_WITH_EMPLOYER,
+            a::SAME_EMPLOYER_RATE,
+        ),
+    ]
+}
+
 /// `cohort_timeliness`: intake cohorts by agency and month.
 fn cohort_timeliness(episodes: LazyFrame, as_of_days: i32) -> PolarsResult<LazyFrame> {
-    let eligible = |n: i32| (days("intake_on") + lit(n)).lt_eq(lit(as_of_days));
+    let eligible = |n: i32| (days(c::episodes::INTAKE_ON) + lit(n)).lt_eq(lit(as_of_days));
     Ok(group_with_all(
         episodes,
-        &[CONSORTIUM, AGENCY, "cohort_month"],
+        &[CONSORTIUM, AGENCY, c::cohort_timeliness::COHORT_MONTH],
         &[
-            len().cast(DataType::Int64).alias("intakes"),
-            count(col("first_service_on").is_not_null()).alias("served"),
-            median_of(col("days_to_service")).alias("median_days_to_service"),
-            p90_of(col("days_to_service")).alias("p90_days_to_service"),
-            count(eligible(30)).alias("eligible_30d"),
-            count(eligible(30).and(col("days_to_service").lt_eq(lit(30i64))))
-                .alias("served_within_30d"),
-            count(col("first_placement_on").is_not_null()).alias("placed"),
-            median_of(col("days_to_placement")).alias("median_days_to_placement"),
-            p90_of(col("days_to_placement")).alias("p90_days_to_placement"),
-            count(eligible(45)).alias("eligible_45d"),
-            count(eligible(45).and(col("days_to_placement").lt_eq(lit(45i64))))
-                .alias("placed_within_45d"),
-            count(col("first_assessment_on").is_not_null()).alias("assessed"),
+            len()
+                .cast(DataType::Int64)
+                .alias(c::cohort_timeliness::INTAKES),
+            count(col(c::episodes::FIRST_SERVICE_ON).is_not_null())
+                .alias(c::cohort_timeliness::SERVED),
+            median_of(col(c::episodes::DAYS_TO_SERVICE))
+                .alias(c::cohort_timeliness::MEDIAN_DAYS_TO_SERVICE),
+            p90_of(col(c::episodes::DAYS_TO_SERVICE))
+                .alias(c::cohort_timeliness::P90_DAYS_TO_SERVICE),
+            count(eligible(30)).alias(c::cohort_timeliness::ELIGIBLE_30D),
+            count(eligible(30).and(col(c::episodes::DAYS_TO_SERVICE).lt_eq(lit(30i64))))
+                .alias(c::cohort_timeliness::SERVED_WITHIN_30D),
+            count(col(c::episodes::FIRST_PLACEMENT_ON).is_not_null())
+                .alias(c::cohort_timeliness::PLACED),
+            median_of(col(c::episodes::DAYS_TO_PLACEMENT))
+                .alias(c::cohort_timeliness::MEDIAN_DAYS_TO_PLACEMENT),
+            p90_of(col(c::episodes::DAYS_TO_PLACEMENT))
+                .alias(c::cohort_timeliness::P90_DAYS_TO_PLACEMENT),
+            count(eligible(45)).alias(c::cohort_timeliness::ELIGIBLE_45D),
+            count(eligible(45).and(col(c::episodes::DAYS_TO_PLACEMENT).lt_eq(lit(45i64))))
+                .alias(c::cohort_timeliness::PLACED_WITHIN_45D),
+            count(col(c::episodes::FIRST_ASSESSMENT_ON).is_not_null())
+                .alias(c::cohort_timeliness::ASSESSED),
             count(
-                col("first_assessment_on")
+                col(c::episodes::FIRST_ASSESSMENT_ON)
                     .is_not_null()
-                    .and(col("first_placement_on").is_null()),
+                    .and(col(c::episodes::FIRST_PLACEMENT_ON).is_null()),
             )
-            .alias("assessed_not_placed"),
-            count(col("exit_on").is_not_null()).alias("exited"),
+            .alias(c::cohort_timeliness::ASSESSED_NOT_PLACED),
+            count(col(c::episodes::EXIT_ON).is_not_null()).alias(c::cohort_timeliness::EXITED),
         ],
     )?
     .with_columns([
-        (col("intakes") - col("served")).alias("still_waiting"),
+        (col(c::cohort_timeliness::INTAKES) - col(c::cohort_timeliness::SERVED))
+            .alias(c::cohort_timeliness::STILL_WAITING),
         rate(
-            "served_within_30d",
-            "eligible_30d",
-            "served_within_30d_rate",
+            c::cohort_timeliness::SERVED_WITHIN_30D,
+            c::cohort_timeliness::ELIGIBLE_30D,
+            c::cohort_timeliness::SERVED_WITHIN_30D_RATE,
         ),
         rate(
-            "placed_within_45d",
-            "eligible_45d",
-            "placed_within_45d_rate",
+            c::cohort_timeliness::PLACED_WITHIN_45D,
+            c::cohort_timeliness::ELIGIBLE_45D,
+            c::cohort_timeliness::PLACED_WITHIN_45D_RATE,
         ),
     ])
     .select(columns_of(Table::CohortTimeliness)))
@@ -239,7 +322,11 @@ fn cohort_timeliness(episodes: LazyFrame, as_of_days: i32) -> PolarsResult<LazyF
 
 /// `first_job_retention`: first jobs by agency and start month.
 fn first_job_retention(placements: LazyFrame) -> PolarsResult<LazyFrame> {
-    let mut retention_aggs = vec![len().cast(DataType::Int64).alias("first_jobs")];
+    let mut retention_aggs = vec![
+        len()
+            .cast(DataType::Int64)
+            .alias(c::first_job_retention::FIRST_JOBS),
+    ];
     for n in [30, 90, 180] {
         let column = format!("retained_{n}d");
         retention_aggs
@@ -247,22 +334,38 @@ fn first_job_retention(placements: LazyFrame) -> PolarsResult<LazyFrame> {
         retention_aggs.push(count(col(column.as_str())).alias(column));
     }
     retention_aggs.extend([
-        count(col("end_on").is_not_null()).alias("separated"),
-        count(col("next_start_on").is_not_null()).alias("moved_to_subsequent"),
-        median_of(days("next_start_on") - days("end_on")).alias("median_days_to_next_job"),
+        count(col(c::placements::END_ON).is_not_null()).alias(c::first_job_retention::SEPARATED),
+        count(col(c::placements::NEXT_START_ON).is_not_null())
+            .alias(c::first_job_retention::MOVED_TO_SUBSEQUENT),
+        median_of(days(c::placements::NEXT_START_ON) - days(c::placements::END_ON))
+            .alias(c::first_job_retention::MEDIAN_DAYS_TO_NEXT_JOB),
     ]);
     let first_jobs = placements
-        .filter(col("job_seq").eq(lit(1i64)))
-        .with_column(month_label("start_on").alias("start_month"));
+        .filter(col(c::placements::JOB_SEQ).eq(lit(1i64)))
+        .with_column(
+            month_label(c::placements::START_ON).alias(c::first_job_retention::START_MONTH),
+        );
     Ok(group_with_all(
         first_jobs,
-        &[CONSORTIUM, AGENCY, "start_month"],
+        &[CONSORTIUM, AGENCY, c::first_job_retention::START_MONTH],
         &retention_aggs,
     )?
     .with_columns([
-        rate("retained_30d", "eligible_30d", "retention_30d_rate"),
-        rate("retained_90d", "eligible_90d", "retention_90d_rate"),
-        rate("retained_180d", "eligible_180d", "retention_180d_rate"),
+        rate(
+            c::first_job_retention::RETAINED_30D,
+            c::first_job_retention::ELIGIBLE_30D,
+            c::first_job_retention::RETENTION_30D_RATE,
+        ),
+        rate(
+            c::first_job_retention::RETAINED_90D,
+            c::first_job_retention::ELIGIBLE_90D,
+            c::first_job_retention::RETENTION_90D_RATE,
+        ),
+        rate(
+            c::first_job_retention::RETAINED_180D,
+            c::first_job_retention::ELIGIBLE_180D,
+            c::first_job_retention::RETENTION_180D_RATE,
+        ),
     ])
     .select(columns_of(Table::FirstJobRetention)))
 }
@@ -275,25 +378,34 @@ fn employment_outcomes(facts: &Facts, config: &Config) -> PolarsResult<LazyFrame
         facts
             .jobs
             .clone()
-            .with_column(quarter_index("start_on").alias("_quarter")),
+            .with_column(quarter_index(c::placements::START_ON).alias("_quarter")),
         &outcome_keys,
         &[
-            len().cast(DataType::Int64).alias("placements"),
+            len()
+                .cast(DataType::Int64)
+                .alias(c::employment_outcomes::PLACEMENTS),
             col(PERSON_CODE)
                 .n_unique()
                 .cast(DataType::Int64)
-                .alias("persons_placed"),
-            count(col("job_seq").eq(lit(1i64))).alias("first_placements"),
-            col("hourly_wage").median().alias("median_hourly_wage"),
-            col("hourly_wage").mean().alias("mean_hourly_wage"),
-            col("hours_per_week")
+                .alias(c::employment_outcomes::PERSONS_PLACED),
+            count(col(c::placements::JOB_SEQ).eq(lit(1i64)))
+                .alias(c::employment_outcomes::FIRST_PLACEMENTS),
+            col(c::placements::HOURLY_WAGE)
                 .median()
-                .alias("median_hours_per_week"),
-            col("weekly_earnings")
+                .alias(c::employment_outcomes::MEDIAN_HOURLY_WAGE),
+            col(c::placements::HOURLY_WAGE)
+                .mean()
+                .alias(c::employment_outcomes::MEAN_HOURLY_WAGE),
+            col(c::placements::HOURS_PER_WEEK)
                 .median()
-                .alias("median_weekly_earnings"),
-            count(col("hourly_wage").gt_eq(floor.clone())).alias("at_or_above_wage_floor"),
-            count(col("competitive_integrated")).alias("competitive_integrated"),
+                .alias(c::employment_outcomes::MEDIAN_HOURS_PER_WEEK),
+            col(c::placements::WEEKLY_EARNINGS)
+                .median()
+                .alias(c::employment_outcomes::MEDIAN_WEEKLY_EARNINGS),
+            count(col(c::placements::HOURLY_WAGE).gt_eq(floor.clone()))
+                .alias(c::employment_outcomes::AT_OR_ABOVE_WAGE_FLOOR),
+            count(col(c::employment_outcomes::COMPETITIVE_INTEGRATED))
+                .alias(c::employment_outcomes::COMPETITIVE_INTEGRATED),
         ],
     )?;
     let wage_measures = group_with_all(
@@ -303,12 +415,16 @@ fn employment_outcomes(facts: &Facts, config: &Config) -> PolarsResult<LazyFrame
             .with_column(quarter_of_month(col("_month")).alias("_quarter")),
         &outcome_keys,
         &[
-            col("gross_wages").sum().alias("wages_reported"),
-            col("hours_worked").sum().alias("hours_reported"),
+            col(event::GROSS_WAGES)
+                .sum()
+                .alias(c::employment_outcomes::WAGES_REPORTED),
+            col(event::HOURS_WORKED)
+                .sum()
+                .alias(c::employment_outcomes::HOURS_REPORTED),
             col(PERSON_CODE)
                 .n_unique()
                 .cast(DataType::Int64)
-                .alias("persons_with_wages"),
+                .alias(c::employment_outcomes::PERSONS_WITH_WAGES),
         ],
     )?;
     Ok(job_measures
@@ -319,16 +435,16 @@ fn employment_outcomes(facts: &Facts, config: &Config) -> PolarsResult<LazyFrame
             JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
         )
         .with_columns([
-            col("placements").fill_null(lit(0i64)),
-            col("persons_placed").fill_null(lit(0i64)),
-            col("first_placements").fill_null(lit(0i64)),
-            col("at_or_above_wage_floor").fill_null(lit(0i64)),
-            col("competitive_integrated").fill_null(lit(0i64)),
-            col("wages_reported").fill_null(lit(0.0)),
-            col("hours_reported").fill_null(lit(0.0)),
-            col("persons_with_wages").fill_null(lit(0i64)),
-            floor.alias("wage_floor"),
-            quarter_label_of(col("_quarter")).alias("quarter"),
+            col(c::employment_outcomes::PLACEMENTS).fill_null(lit(0i64)),
+            col(c::employment_outcomes::PERSONS_PLACED).fill_null(lit(0i64)),
+            col(c::employment_outcomes::FIRST_PLACEMENTS).fill_null(lit(0i64)),
+            col(c::employment_outcomes::AT_OR_ABOVE_WAGE_FLOOR).fill_null(lit(0i64)),
+            col(c::employment_outcomes::COMPETITIVE_INTEGRATED).fill_null(lit(0i64)),
+            col(c::employment_outcomes::WAGES_REPORTED).fill_null(lit(0.0)),
+            col(c::employment_outcomes::HOURS_REPORTED).fill_null(lit(0.0)),
+            col(c::employment_outcomes::PERSONS_WITH_WAGES).fill_null(lit(0i64)),
+            floor.alias(c::employment_outcomes::WAGE_FLOOR),
+            quarter_label_of(col("_quarter")).alias(c::employment_outcomes::QUARTER),
         ])
         .select(columns_of(Table::EmploymentOutcomes)))
 }
@@ -340,23 +456,27 @@ fn wages_monthly(wages: LazyFrame) -> PolarsResult<LazyFrame> {
         wages,
         &[CONSORTIUM, AGENCY, "_month"],
         &[
-            col("gross_wages").sum().alias("wages_reported"),
-            col("hours_worked").sum().alias("hours_reported"),
-            col("wage_records").sum(),
+            col(event::GROSS_WAGES)
+                .sum()
+                .alias(c::wages_monthly::WAGES_REPORTED),
+            col(event::HOURS_WORKED)
+                .sum()
+                .alias(c::wages_monthly::HOURS_REPORTED),
+            col(c::wages_monthly::WAGE_RECORDS).sum(),
             col(PERSON_CODE)
                 .n_unique()
                 .cast(DataType::Int64)
-                .alias("persons_with_wages"),
+                .alias(c::wages_monthly::PERSONS_WITH_WAGES),
         ],
     )?
     .select([
         col(CONSORTIUM),
         col(AGENCY),
-        month_label_of(col("_month")).alias("month"),
-        col("wages_reported"),
-        col("hours_reported"),
-        col("wage_records"),
-        col("persons_with_wages"),
+        month_label_of(col("_month")).alias(c::wages_monthly::MONTH),
+        col(c::wages_monthly::WAGES_REPORTED),
+        col(c::wages_monthly::HOURS_REPORTED),
+        col(c::wages_monthly::WAGE_RECORDS),
+        col(c::wages_monthly::PERSONS_WITH_WAGES),
     ]))
 }
 
@@ -365,7 +485,7 @@ fn data_quality(issues: LazyFrame) -> PolarsResult<LazyFrame> {
     group_with_all(
         issues,
         &[CONSORTIUM, AGENCY, ISSUE],
-        &[col(ITEMS).sum().alias("events")],
+        &[col(ITEMS).sum().alias(c::data_quality::EVENTS)],
     )
 }
 
@@ -386,15 +506,15 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
     let (starts, ends) = starts_and_ends(jobs, as_of_index, as_of_days);
     let month_key = [CONSORTIUM, AGENCY, month];
     let zero_filled = [
-        "starts",
+        c::turnover::STARTS,
         "_starts_day1",
-        "separations",
+        c::turnover::SEPARATIONS,
         "_ends_on_e",
-        "separations_quit",
-        "separations_laid_off",
-        "separations_fired",
-        "separations_temporary_end",
-        "separations_other",
+        c::turnover::SEPARATIONS_QUIT,
+        c::turnover::SEPARATIONS_LAID_OFF,
+        c::turnover::SEPARATIONS_FIRED,
+        c::turnover::SEPARATIONS_TEMPORARY_END,
+        c::turnover::SEPARATIONS_OTHER,
     ];
     let frame = grid
         .lazy()
@@ -418,30 +538,37 @@ fn turnover(placements: LazyFrame, as_of: NaiveDate) -> PolarsResult<LazyFrame> 
         )
         .sort(month_key.to_vec(), SortMultipleOptions::default())
         .with_columns([
-            (col("starts").cum_sum(false).over(key(&group))? - col("starts"))
+            (col(c::turnover::STARTS).cum_sum(false).over(key(&group))? - col(c::turnover::STARTS))
                 .alias("_starts_before"),
-            (col("separations").cum_sum(false).over(key(&group))? - col("separations"))
-                .alias("_ends_before"),
+            (col(c::turnover::SEPARATIONS)
+                .cum_sum(false)
+                .over(key(&group))?
+                - col(c::turnover::SEPARATIONS))
+            .alias("_ends_before"),
         ])
         .with_columns([
             (col("_starts_before") + col("_starts_day1") - col("_ends_before"))
-                .alias("active_at_start"),
-            (col("_starts_before") + col("starts")
-                - (col("_ends_before") + col("separations") - col("_ends_on_e")))
-            .alias("active_at_end"),
+                .alias(c::turnover::ACTIVE_AT_START),
+            (col("_starts_before") + col(c::turnover::STARTS)
+                - (col("_ends_before") + col(c::turnover::SEPARATIONS) - col("_ends_on_e")))
+            .alias(c::turnover::ACTIVE_AT_END),
         ])
-        .with_column(
-            when((col("active_at_start") + col("active_at_end")).eq(lit(0i64)))
-                .then(lit(NULL).cast(DataType::Float64))
-                .otherwise(
-                    col("separations").cast(DataType::Float64)
-                        / ((col("active_at_start") + col("active_at_end")).cast(DataType::Float64)
-                            / lit(2.0)),
-                )
-                .alias("turnover_rate"),
-        )
+        .with_column(turnover_rate())
         .select(columns_of(Table::Turnover));
     Ok(frame)
+}
+
+/// "`turnover_rate = separations / ((active_at_start + active_at_end) / 2)`", null (as any rate)
+/// when the denominator is 0.
+fn turnover_rate() -> Expr {
+    let active = col(c::turnover::ACTIVE_AT_START) + col(c::turnover::ACTIVE_AT_END);
+    when(active.clone().eq(lit(0i64)))
+        .then(lit(NULL).cast(DataType::Float64))
+        .otherwise(
+            col(c::turnover::SEPARATIONS).cast(DataType::Float64)
+                / (active.cast(DataType::Float64) / lit(2.0)),
+        )
+        .alias(c::turnover::TURNOVER_RATE)
 }
 
 /// `turnover`'s grid: per group, month indexes (year * 12 + month - 1) from its first job start
@@ -454,7 +581,7 @@ fn turnover_grid(jobs: &LazyFrame, as_of: NaiveDate, as_of_index: i32) -> LazyFr
         .is_some_and(|next| next.month() == as_of.month());
     jobs.clone()
         .group_by(key(&group))
-        .agg([month_index("start_on").min().alias("_first")])
+        .agg([month_index(c::placements::START_ON).min().alias("_first")])
         .with_column(
             int_ranges(col("_first"), lit(as_of_index + 1), lit(1), DataType::Int32).alias(month),
         )
@@ -466,11 +593,11 @@ fn turnover_grid(jobs: &LazyFrame, as_of: NaiveDate, as_of_index: i32) -> LazyFr
             },
         )
         .with_columns([
-            month_label_of(col(month)).alias("month"),
+            month_label_of(col(month)).alias(c::turnover::MONTH),
             col(month)
                 .eq(lit(as_of_index))
                 .and(lit(partial))
-                .alias("partial_month"),
+                .alias(c::turnover::PARTIAL_MONTH),
         ])
         .drop(cols(["_first"]))
 }
@@ -481,22 +608,22 @@ fn starts_and_ends(jobs: LazyFrame, as_of_index: i32, as_of_days: i32) -> (LazyF
     let month = "_month";
     let starts = jobs
         .clone()
-        .with_column(month_index("start_on").alias(month))
+        .with_column(month_index(c::placements::START_ON).alias(month))
         .group_by(key(&[CONSORTIUM, AGENCY, month]))
         .agg([
-            len().cast(DataType::Int64).alias("starts"),
-            count(col("start_on").dt().day().eq(lit(1))).alias("_starts_day1"),
+            len().cast(DataType::Int64).alias(c::turnover::STARTS),
+            count(col(c::placements::START_ON).dt().day().eq(lit(1))).alias("_starts_day1"),
         ]);
-    let is_last_day = (days("end_on") + lit(1))
+    let is_last_day = (days(c::placements::END_ON) + lit(1))
         .cast(DataType::Date)
         .dt()
         .day()
         .eq(lit(1));
-    let on_e = when(month_index("end_on").eq(lit(as_of_index)))
-        .then(days("end_on").eq(lit(as_of_days)))
+    let on_e = when(month_index(c::placements::END_ON).eq(lit(as_of_index)))
+        .then(days(c::placements::END_ON).eq(lit(as_of_days)))
         .otherwise(is_last_day);
     let mut end_aggs = vec![
-        len().cast(DataType::Int64).alias("separations"),
+        len().cast(DataType::Int64).alias(c::turnover::SEPARATIONS),
         count(on_e).alias("_ends_on_e"),
     ];
     for reason in SeparationReason::ALL {
@@ -506,8 +633,8 @@ fn starts_and_ends(jobs: LazyFrame, as_of_index: i32, as_of_days: i32) -> (LazyF
         );
     }
     let ends = jobs
-        .filter(col("end_on").is_not_null())
-        .with_column(month_index("end_on").alias(month))
+        .filter(col(c::placements::END_ON).is_not_null())
+        .with_column(month_index(c::placements::END_ON).alias(month))
         .group_by(key(&[CONSORTIUM, AGENCY, month]))
         .agg(end_aggs);
     (starts, ends)

@@ -125,6 +125,34 @@ LEFT JOIN wages w
       AND w.occurred_on BETWEEN g.p0 AND g.p1
 GROUP BY ALL;
 
+-- 6. "With Q the quarter of p0 (P itself, or the quarter that contains the month P), over the
+-- exits of the agency's episodes (the episode's agency, as for 1-3): eligible_q2, employed_q2,
+-- employment_rate_q2, median_earnings_q2 over exits with exit_quarter = Q - 2 (measured in Q),
+-- and eligible_q4, employed_q4, employment_rate_q4, employed_q2_with_employer,
+-- retained_same_employer, same_employer_rate over exits with exit_quarter = Q - 4; each as in
+-- after_exit." Items: a rate's are its denominator, the median's the employed_q2 exits.
+CREATE TABLE m_after_exit AS
+WITH x AS (
+    SELECT g.consortium_id, g.agency_id, g.period_kind, g.period, e.*
+           EXCLUDE (consortium_id, agency_id),
+           date_trunc('quarter', e.exit_on) = date_trunc('quarter', g.p0) - INTERVAL 6 MONTH AS back2,
+           date_trunc('quarter', e.exit_on) = date_trunc('quarter', g.p0) - INTERVAL 12 MONTH AS back4
+    FROM m_grid g
+    LEFT JOIN out_episodes e
+           ON e.consortium_id = g.consortium_id AND (g.agency_id = 'ALL' OR e.agency_id = g.agency_id)
+          AND e.exit_on IS NOT NULL
+)
+SELECT consortium_id, agency_id, period_kind, period,
+       count(employed_q2) FILTER (WHERE back2) AS eligible_q2,
+       count(*) FILTER (WHERE back2 AND employed_q2) AS employed_q2,
+       quantile_cont(earnings_q2, 0.5) FILTER (WHERE back2 AND employed_q2) AS median_earnings_q2,
+       count(employed_q4) FILTER (WHERE back4) AS eligible_q4,
+       count(*) FILTER (WHERE back4 AND employed_q4) AS employed_q4,
+       count(same_employer_q4) FILTER (WHERE back4) AS employed_q2_with_employer,
+       count(*) FILTER (WHERE back4 AND same_employer_q4) AS retained_same_employer
+FROM x
+GROUP BY ALL;
+
 CREATE TABLE out_measures AS
 SELECT g.consortium_id, g.agency_id, g.period_kind, g.period,
        CAST(g.wage_floor AS DOUBLE) AS wage_floor,
@@ -150,8 +178,21 @@ SELECT g.consortium_id, g.agency_id, g.period_kind, g.period,
        j.first_jobs_due_90d, j.retained_90d,
        CAST(j.retained_90d AS DOUBLE) / nullif(j.first_jobs_due_90d, 0) AS retention_90d_rate,
        j.first_jobs_due_90d AS retention_90d_rate_items,
-       j.persons_moved_to_subsequent
+       j.persons_moved_to_subsequent,
+       a.eligible_q2, a.employed_q2,
+       CAST(a.employed_q2 AS DOUBLE) / nullif(a.eligible_q2, 0) AS employment_rate_q2,
+       a.eligible_q2 AS employment_rate_q2_items,
+       CAST(a.median_earnings_q2 AS DOUBLE) AS median_earnings_q2,
+       a.employed_q2 AS median_earnings_q2_items,
+       a.eligible_q4, a.employed_q4,
+       CAST(a.employed_q4 AS DOUBLE) / nullif(a.eligible_q4, 0) AS employment_rate_q4,
+       a.eligible_q4 AS employment_rate_q4_items,
+       a.employed_q2_with_employer, a.retained_same_employer,
+       CAST(a.retained_same_employer AS DOUBLE) / nullif(a.employed_q2_with_employer, 0)
+           AS same_employer_rate,
+       a.employed_q2_with_employer AS same_employer_rate_items
 FROM m_grid g
 JOIN m_episodes e USING (consortium_id, agency_id, period_kind, period)
 JOIN m_jobs j USING (consortium_id, agency_id, period_kind, period)
-JOIN m_wages w USING (consortium_id, agency_id, period_kind, period);
+JOIN m_wages w USING (consortium_id, agency_id, period_kind, period)
+JOIN m_after_exit a USING (consortium_id, agency_id, period_kind, period);

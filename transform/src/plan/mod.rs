@@ -13,6 +13,8 @@
 mod walk;
 
 use outcomes_schemas::EventType;
+use outcomes_schemas::lake::col as event;
+use outcomes_schemas::tables::columns as c;
 use polars::prelude::*;
 
 use crate::names::{
@@ -68,10 +70,10 @@ pub(crate) fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
     const MICROS_PER_DAY: i64 = 86_400_000_000;
     let after_as_of = (i64::from(as_of_days) + 1) * MICROS_PER_DAY;
     events.filter(
-        col("recorded_at")
+        col(event::RECORDED_AT)
             .cast(DataType::Int64)
             .lt(lit(after_as_of))
-            .and(days("occurred_on").lt_eq(lit(as_of_days))),
+            .and(days(event::OCCURRED_ON).lt_eq(lit(as_of_days))),
     )
 }
 
@@ -85,12 +87,12 @@ const HASH_SEEDS: [u64; 4] = [0x6f75_7463, 0x6f6d_6573, 0x6465_6475, 0x7065_2121
 
 /// The source position columns: dedupe's last tie-break.
 const POSITION: [&str; 6] = [
-    "source_kind",
-    "topic",
-    "partition",
-    "offset",
-    "file_name",
-    "line",
+    event::SOURCE_KIND,
+    event::TOPIC,
+    event::PARTITION,
+    event::OFFSET,
+    event::FILE_NAME,
+    event::LINE,
 ];
 
 /// Steps 1 and 2 decided: the rows that dedupe and corrections drop (besides retractions,
@@ -169,15 +171,15 @@ fn read_hashes_and_links(visible: LazyFrame) -> PolarsResult<(DataFrame, DataFra
         .clone()
         .select([col(ROW), id_hash(EVENT_ID).alias("_hash")]);
     let links = visible
-        .filter(is_type(EventType::Retraction).or(col("supersedes").is_not_null()))
+        .filter(is_type(EventType::Retraction).or(col(event::SUPERSEDES).is_not_null()))
         .select([
             col(ROW),
             col(CONSORTIUM),
             col(AGENCY),
             col(EVENT_ID),
             col(EVENT_TYPE),
-            col("supersedes"),
-            col("retracted_event_id"),
+            col(event::SUPERSEDES),
+            col(event::RETRACTED_EVENT_ID),
         ]);
     let [hashes, links] = collect_together_streaming([hashes, links])?;
     Ok((hashes, compact_strings(links)?))
@@ -187,7 +189,7 @@ fn read_hashes_and_links(visible: LazyFrame) -> PolarsResult<(DataFrame, DataFra
 fn named_ids(links: &DataFrame) -> PolarsResult<DataFrame> {
     let named = |column: &str| links.clone().lazy().select([col(column).alias("_id")]);
     concat(
-        [named("supersedes"), named("retracted_event_id")],
+        [named(event::SUPERSEDES), named(event::RETRACTED_EVENT_ID)],
         UnionArgs::default(),
     )?
     .drop_nulls(None)
@@ -305,40 +307,20 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
         columns.extend([col(CONSORTIUM), col(AGENCY), col(PERSON)]);
         kept.clone().filter(one_of(types)).select(columns)
     };
-    let walked = [EVENT_ID, EVENT_TYPE, "occurred_on", "recorded_at"];
+    let walked = [EVENT_ID, EVENT_TYPE, event::OCCURRED_ON, event::RECORDED_AT];
     let tokens = collect_compact(read(
         &[EventType::Intake, EventType::Exit],
-        &[&walked[..], &["exit_outcome"]].concat(),
+        &[&walked[..], &[event::EXIT_OUTCOME]].concat(),
     ))?;
-    let persons = tokens
-        .clone()
-        .lazy()
-        .select([col(CONSORTIUM), col(PERSON)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .sort([CONSORTIUM, PERSON], SortMultipleOptions::default())
-        .with_row_index(PERSON_CODE, Some(first_code))
-        .collect()?;
-    let coded = |frame: LazyFrame| {
-        let join = JoinArgs {
-            maintain_order: MaintainOrderJoin::Left,
-            ..JoinArgs::new(JoinType::Left)
-        };
-        frame
-            .join(
-                persons.clone().lazy(),
-                [col(CONSORTIUM), col(PERSON)],
-                [col(CONSORTIUM), col(PERSON)],
-                join,
-            )
-            .drop(cols([PERSON]))
-    };
+    let persons = person_codes(&tokens, first_code)?;
+    let coded = |frame: LazyFrame| with_person_code(frame, &persons);
     let tokens = coded(tokens.lazy()).collect()?;
     let placement = [
-        "job_id",
-        "employer_key",
-        "hourly_wage",
-        "hours_per_week",
-        "competitive_integrated",
+        event::JOB_ID,
+        event::EMPLOYER_KEY,
+        event::HOURLY_WAGE,
+        event::HOURS_PER_WEEK,
+        event::COMPETITIVE_INTEGRATED,
     ];
     let activities = collect_compact(coded(read(
         &[
@@ -350,16 +332,16 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
     )))?;
     let separations = collect_compact(coded(read(
         &[EventType::Separation],
-        &[&walked[..], &["job_id", "separation_reason"]].concat(),
+        &[&walked[..], &[event::JOB_ID, event::SEPARATION_REASON]].concat(),
     )))?;
     let wages = read(
         &[EventType::Wage],
         &[
-            "occurred_on",
-            "job_id",
-            "period_end",
-            "gross_wages",
-            "hours_worked",
+            event::OCCURRED_ON,
+            event::JOB_ID,
+            event::PERIOD_END,
+            event::GROSS_WAGES,
+            event::HOURS_WORKED,
         ],
     );
     Ok(Kept {
@@ -369,6 +351,34 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
         separations,
         wages,
     })
+}
+
+/// A code per person of `tokens`, from `first_code` in (consortium, person key) order.
+fn person_codes(tokens: &DataFrame, first_code: IdxSize) -> PolarsResult<DataFrame> {
+    tokens
+        .clone()
+        .lazy()
+        .select([col(CONSORTIUM), col(PERSON)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort([CONSORTIUM, PERSON], SortMultipleOptions::default())
+        .with_row_index(PERSON_CODE, Some(first_code))
+        .collect()
+}
+
+/// `frame` with its person key replaced by the person's code (null for people without one).
+fn with_person_code(frame: LazyFrame, persons: &DataFrame) -> LazyFrame {
+    let join = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    frame
+        .join(
+            persons.clone().lazy(),
+            [col(CONSORTIUM), col(PERSON)],
+            [col(CONSORTIUM), col(PERSON)],
+            join,
+        )
+        .drop(cols([PERSON]))
 }
 
 /// Copies the text of a frame's string columns into buffers of their own.
@@ -400,13 +410,17 @@ fn compact_strings(frame: DataFrame) -> PolarsResult<DataFrame> {
 /// `retained_Nd`: false when the job ended within N days, true when N days have passed by
 /// `as_of`, else not yet observable (null).
 fn retained(n: i32, as_of_days: i32) -> Expr {
-    let tenure = days("end_on") - days("start_on");
-    when(col("end_on").is_not_null().and(tenure.lt(lit(n))))
-        .then(lit(false))
-        .when((days("start_on") + lit(n)).lt_eq(lit(as_of_days)))
-        .then(lit(true))
-        .otherwise(lit(NULL).cast(DataType::Boolean))
-        .alias(format!("retained_{n}d"))
+    let tenure = days(c::placements::END_ON) - days(c::placements::START_ON);
+    when(
+        col(c::placements::END_ON)
+            .is_not_null()
+            .and(tenure.lt(lit(n))),
+    )
+    .then(lit(false))
+    .when((days(c::placements::START_ON) + lit(n)).lt_eq(lit(as_of_days)))
+    .then(lit(true))
+    .otherwise(lit(NULL).cast(DataType::Boolean))
+    .alias(format!("retained_{n}d"))
 }
 
 /// Rule 5 for the wage records ([`wage_status`]), streamed from the lake onto the jobs of a
@@ -416,14 +430,14 @@ fn retained(n: i32, as_of_days: i32) -> Expr {
 /// Only four numbers per attached record are held, never its text. The sums are taken in
 /// memory over records in lake order, so that float sums come out the same in every run.
 fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResult<[DataFrame; 2]> {
-    let job_key = [CONSORTIUM, PERSON, "job_id"];
+    let job_key = [CONSORTIUM, PERSON, event::JOB_ID];
     let starts = jobs
         .clone()
         .lazy()
         .select([
             col(PERSON_CODE),
-            col("job_id"),
-            col("start_on"),
+            col(event::JOB_ID),
+            col(c::placements::START_ON),
             col("_job"),
         ])
         .join(
@@ -435,8 +449,8 @@ fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResul
         .select([
             col(CONSORTIUM),
             col(PERSON),
-            col("job_id"),
-            col("start_on"),
+            col(event::JOB_ID),
+            col(c::placements::START_ON),
             col("_job"),
         ]);
     let in_order = JoinArgs {
@@ -448,9 +462,9 @@ fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResul
         .with_column(wage_status().alias(ISSUE));
     let attached = joined.clone().filter(col(ISSUE).is_null()).select([
         col("_job"),
-        month_index("occurred_on").alias("_month"),
-        col("gross_wages"),
-        col("hours_worked"),
+        month_index(event::OCCURRED_ON).alias("_month"),
+        col(event::GROSS_WAGES),
+        col(event::HOURS_WORKED),
     ]);
     let items = joined
         .filter(col(ISSUE).is_not_null())
@@ -461,9 +475,11 @@ fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResul
         .lazy()
         .group_by([col("_job"), col("_month")])
         .agg([
-            col("gross_wages").sum(),
-            col("hours_worked").sum(),
-            len().cast(DataType::Int64).alias("wage_records"),
+            col(event::GROSS_WAGES).sum(),
+            col(event::HOURS_WORKED).sum(),
+            len()
+                .cast(DataType::Int64)
+                .alias(c::placements::WAGE_RECORDS),
         ])
         .sort(["_job", "_month"], SortMultipleOptions::default())
         .collect()?;
@@ -473,9 +489,13 @@ fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResul
 /// Each job's wage totals and the `placements` columns derived from the job alone.
 fn finish_jobs(jobs: DataFrame, sums: &DataFrame, as_of_days: i32) -> PolarsResult<DataFrame> {
     let totals = sums.clone().lazy().group_by([col("_job")]).agg([
-        col("gross_wages").sum().alias("wages_total"),
-        col("hours_worked").sum().alias("hours_total"),
-        col("wage_records").sum(),
+        col(event::GROSS_WAGES)
+            .sum()
+            .alias(c::placements::WAGES_TOTAL),
+        col(event::HOURS_WORKED)
+            .sum()
+            .alias(c::placements::HOURS_TOTAL),
+        col(c::placements::WAGE_RECORDS).sum(),
     ]);
     jobs.lazy()
         .join(
@@ -485,19 +505,20 @@ fn finish_jobs(jobs: DataFrame, sums: &DataFrame, as_of_days: i32) -> PolarsResu
             JoinArgs::new(JoinType::Left),
         )
         .with_columns([
-            (col("hourly_wage") * col("hours_per_week")).alias("weekly_earnings"),
-            (when(col("end_on").is_null())
+            (col(event::HOURLY_WAGE) * col(event::HOURS_PER_WEEK))
+                .alias(c::placements::WEEKLY_EARNINGS),
+            (when(col(c::placements::END_ON).is_null())
                 .then(lit(as_of_days))
-                .otherwise(days("end_on"))
-                - days("start_on"))
+                .otherwise(days(c::placements::END_ON))
+                - days(c::placements::START_ON))
             .cast(DataType::Int64)
-            .alias("days_employed"),
+            .alias(c::placements::DAYS_EMPLOYED),
             retained(30, as_of_days),
             retained(90, as_of_days),
             retained(180, as_of_days),
-            col("wages_total").fill_null(lit(0.0)),
-            col("hours_total").fill_null(lit(0.0)),
-            col("wage_records").fill_null(lit(0i64)),
+            col(c::placements::WAGES_TOTAL).fill_null(lit(0.0)),
+            col(c::placements::HOURS_TOTAL).fill_null(lit(0.0)),
+            col(c::placements::WAGE_RECORDS).fill_null(lit(0i64)),
         ])
         .collect()
 }

@@ -2,6 +2,8 @@
 //! split into runs of one person, handed to [`crate::rules`], and the decisions gathered back
 //! into frames (rows are taken from the frames read, never rebuilt value by value).
 
+use outcomes_schemas::lake::col as event;
+use outcomes_schemas::tables::columns as c;
 use std::ops::Range;
 
 use polars::prelude::*;
@@ -26,7 +28,12 @@ pub(crate) struct Walked {
 /// The spec's walking order within a person: (`occurred_on`, `recorded_at`, `event_id`).
 fn in_walking_order(frame: DataFrame) -> PolarsResult<DataFrame> {
     frame.sort(
-        [PERSON_CODE, "occurred_on", "recorded_at", EVENT_ID],
+        [
+            PERSON_CODE,
+            event::OCCURRED_ON,
+            event::RECORDED_AT,
+            EVENT_ID,
+        ],
         SortMultipleOptions::default().with_maintain_order(true),
     )
 }
@@ -122,7 +129,7 @@ fn walk_episodes(
     items: &mut Items,
 ) -> PolarsResult<Episodes> {
     let codes = person_codes(tokens)?;
-    let day = day_values(tokens, "occurred_on")?;
+    let day = day_values(tokens, event::OCCURRED_ON)?;
     let kinds: Vec<Token> = texts(tokens, EVENT_TYPE)?
         .into_iter()
         .map(|kind| {
@@ -231,9 +238,9 @@ fn walk_activities<'a>(
     items: &mut Items,
 ) -> PolarsResult<(Activity, Jobs<'a>)> {
     let codes = person_codes(activities)?;
-    let day = day_values(activities, "occurred_on")?;
+    let day = day_values(activities, event::OCCURRED_ON)?;
     let kinds = texts(activities, EVENT_TYPE)?;
-    let job_ids = texts(activities, "job_id")?;
+    let job_ids = texts(activities, event::JOB_ID)?;
     let mut activity = Activity::new(episodes.spans.len());
     let mut jobs = Jobs {
         rows: Vec::new(),
@@ -286,8 +293,8 @@ fn walk_separations(
     items: &mut Items,
 ) -> PolarsResult<Vec<Option<IdxSize>>> {
     let codes = person_codes(separations)?;
-    let day = day_values(separations, "occurred_on")?;
-    let job_ids = texts(separations, "job_id")?;
+    let day = day_values(separations, event::OCCURRED_ON)?;
+    let job_ids = texts(separations, event::JOB_ID)?;
     let mut ends = vec![None; jobs.list.len()];
     for (code, rows) in runs(&codes) {
         let range = code
@@ -370,29 +377,29 @@ pub(crate) fn walk(
             CONSORTIUM,
             AGENCY,
             PERSON_CODE,
-            "job_id",
-            "employer_key",
-            "hourly_wage",
-            "hours_per_week",
-            "competitive_integrated",
+            event::JOB_ID,
+            event::EMPLOYER_KEY,
+            event::HOURLY_WAGE,
+            event::HOURS_PER_WEEK,
+            event::COMPETITIVE_INTEGRATED,
         ])?
         .take(&IdxCa::from_vec("".into(), jobs.rows.clone()))?;
     let starts = jobs.list.iter().map(|job| Some(job.start_on));
     let ends = IdxCa::from_iter_options("".into(), ends.into_iter());
     let ended = separations
-        .select(["occurred_on", "separation_reason"])?
+        .select([event::OCCURRED_ON, event::SEPARATION_REASON])?
         .take(&ends)?;
     let job_index = (0..jobs.list.len()).map(|j| first_job + row(j));
     for column in [
-        date_column("start_on", starts),
+        date_column(c::placements::START_ON, starts),
         Int64Chunked::from_vec(EPISODE_NO.into(), job_no).into_column(),
-        Int64Chunked::from_vec("job_seq".into(), seq).into_column(),
-        date_column("next_start_on", next.into_iter()),
+        Int64Chunked::from_vec(c::placements::JOB_SEQ.into(), seq).into_column(),
+        date_column(c::placements::NEXT_START_ON, next.into_iter()),
         ended
-            .column("occurred_on")?
+            .column(event::OCCURRED_ON)?
             .clone()
-            .with_name("end_on".into()),
-        ended.column("separation_reason")?.clone(),
+            .with_name(c::placements::END_ON.into()),
+        ended.column(event::SEPARATION_REASON)?.clone(),
         IdxCa::from_iter_values("_job".into(), job_index).into_column(),
     ] {
         job_frame.with_column(column)?;
@@ -419,27 +426,27 @@ fn episodes_frame(
         .select([CONSORTIUM, AGENCY, PERSON_CODE])?
         .take(&intakes)?;
     let closed = tokens
-        .select(["occurred_on", "exit_outcome"])?
+        .select([event::OCCURRED_ON, event::EXIT_OUTCOME])?
         .take(&exits)?;
     let numbers = episodes.spans.iter().map(|span| span.no).collect();
     for column in [
         Int64Chunked::from_vec(EPISODE_NO.into(), numbers).into_column(),
         date_column(
-            "intake_on",
+            c::episodes::INTAKE_ON,
             episodes.spans.iter().map(|s| Some(s.intake_on)),
         ),
         closed
-            .column("occurred_on")?
+            .column(event::OCCURRED_ON)?
             .clone()
-            .with_name("exit_on".into()),
-        closed.column("exit_outcome")?.clone(),
+            .with_name(c::episodes::EXIT_ON.into()),
+        closed.column(event::EXIT_OUTCOME)?.clone(),
         date_column(
-            "first_assessment_on",
+            c::episodes::FIRST_ASSESSMENT_ON,
             activity.first_assessment_on.into_iter(),
         ),
         date_column("_first_activity_on", activity.first_activity_on.into_iter()),
-        Int64Chunked::from_vec("assessments".into(), activity.assessments).into_column(),
-        Int64Chunked::from_vec("services".into(), activity.services).into_column(),
+        Int64Chunked::from_vec(c::episodes::ASSESSMENTS.into(), activity.assessments).into_column(),
+        Int64Chunked::from_vec(c::episodes::SERVICES.into(), activity.services).into_column(),
     ] {
         frame.with_column(column)?;
     }
