@@ -116,7 +116,7 @@ fn demo_runs_and_its_report_renders_in_chromium() {
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert_eq!(
-        dom.matches("<section>").count(),
+        dom.matches("<section id=\"indicator-").count(),
         6,
         "six indicators rendered"
     );
