@@ -155,7 +155,8 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     let metadata = provenance(settings, &files);
     // One table at a time: the facts they share are already computed, and grouping the
     // wage records for several tables at once would hold each grouping's state together.
-    // `measures` comes last, from the `episodes` and `placements` just written.
+    // The tables grouped from `episodes` and `placements` alone, and `measures` last, read
+    // those two as just written.
     let write = |table, frame| sort_check_write(table, frame, &folder, &metadata);
     let mut written = Vec::new();
     let (mut episodes, mut placements) = (None, None);
@@ -170,9 +171,14 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     }
     let (Some(episodes), Some(placements)) = (episodes, placements) else {
         return Err(TransformError::Polars(PolarsError::ComputeError(
-            "episodes and placements must be computed before measures".into(),
+            "episodes and placements must be computed first".into(),
         )));
     };
+    let grouped = tables::from_written(episodes.clone(), placements.clone(), settings.as_of)
+        .map_err(TransformError::Polars)?;
+    for (table, frame) in grouped {
+        written.push(write(table, frame)?.1);
+    }
     let sources = measures::Sources {
         episodes,
         placements,
@@ -181,6 +187,7 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     let frame = measures::build(&sources, settings.as_of, &settings.config)
         .map_err(TransformError::Polars)?;
     written.push(write(Table::Measures, frame)?.1);
+    written.sort_by_key(|w| w.table);
     Ok(Summary {
         lake_files: files.events.len() + files.rejected.len(),
         tables: written,

@@ -20,9 +20,10 @@ use crate::names::{
 };
 use crate::plan::Facts;
 
-/// The tables of INDICATORS.md section 2 and `wages_monthly`, lazily.
+/// The tables of INDICATORS.md section 2 and `wages_monthly` computed from the facts, lazily.
 pub(crate) struct Tables {
-    /// Every table of [`Table::ALL`] but `measures`, in its order.
+    /// `episodes`, `placements`, and the tables that need the facts; the others come from
+    /// the first two as written ([`from_written`]).
     pub(crate) tables: Vec<(Table, LazyFrame)>,
     /// The wage sums per job and month, which `measures` also reads.
     pub(crate) wages: LazyFrame,
@@ -106,33 +107,48 @@ pub(crate) fn quarter_label_of(index: Expr) -> Expr {
     )
 }
 
-/// Builds the tables, all lazily.
+/// Builds the tables computed from the facts, all lazily: `episodes` and `placements` first,
+/// then the others [`from_written`] does not make.
 pub(crate) fn build(facts: Facts, as_of: NaiveDate, config: &Config) -> PolarsResult<Tables> {
-    let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
-    let episodes = episodes(&facts, as_of)?.cache();
+    let episodes = episodes(&facts, as_of)?;
     let placements =
         with_person_keys(&facts, facts.jobs.clone()).select(columns_of(Table::Placements));
-    let cohort_timeliness = cohort_timeliness(episodes.clone(), as_of_days)?;
-    let first_job_retention = first_job_retention(placements.clone())?;
-    let turnover = turnover(placements.clone(), as_of)?;
-    let after_exit = after_exit(episodes.clone())?;
     Ok(Tables {
         tables: vec![
             (Table::Episodes, episodes),
             (Table::Placements, placements),
-            (Table::CohortTimeliness, cohort_timeliness),
-            (Table::FirstJobRetention, first_job_retention),
-            (Table::Turnover, turnover),
             (
                 Table::EmploymentOutcomes,
                 employment_outcomes(&facts, config)?,
             ),
-            (Table::AfterExit, after_exit),
             (Table::DataQuality, data_quality(facts.issues)?),
             (Table::WagesMonthly, wages_monthly(facts.wages.clone())?),
         ],
         wages: facts.wages,
     })
+}
+
+/// The tables grouped from `episodes` and `placements` alone, from their rows as written:
+/// each is then a grouping of a frame in memory, where computing it from the facts would
+/// derive the episodes (rule 1.6 included) or the jobs once more per table.
+pub(crate) fn from_written(
+    episodes: LazyFrame,
+    placements: LazyFrame,
+    as_of: NaiveDate,
+) -> PolarsResult<Vec<(Table, LazyFrame)>> {
+    let as_of_days = (as_of - NaiveDate::default()).num_days() as i32;
+    Ok(vec![
+        (
+            Table::CohortTimeliness,
+            cohort_timeliness(episodes.clone(), as_of_days)?,
+        ),
+        (
+            Table::FirstJobRetention,
+            first_job_retention(placements.clone())?,
+        ),
+        (Table::Turnover, turnover(placements, as_of)?),
+        (Table::AfterExit, after_exit(episodes)?),
+    ])
 }
 
 /// The contract's columns of `table`, in its order: what a table's last `select` keeps.
