@@ -120,43 +120,52 @@ pub(crate) fn per_exit(
         col("_evidence_q4").any(true).alias("_employed_q4"),
     ]);
     let employers = same_employer(pairs);
-    let last = last_observable_quarter(as_of);
-    let observable = |n: i32| (col(EXIT_Q) + lit(n)).lt_eq(lit(last));
-    let or_null = |condition: Expr, value: Expr, dtype: DataType| {
-        when(condition).then(value).otherwise(lit(NULL).cast(dtype))
-    };
     let left = || JoinArgs::new(JoinType::Left);
     exits
         .join(employment, exit.clone(), exit.clone(), left())
         .join(employers, exit.clone(), exit, left())
-        .select([
-            col(PERSON_CODE),
-            col(EPISODE_NO),
-            or_null(
-                observable(2),
-                col("_employed_q2").fill_null(lit(false)),
-                DataType::Boolean,
-            )
-            .alias(c::episodes::EMPLOYED_Q2),
-            or_null(
-                observable(2),
-                col("_earnings_q2").fill_null(lit(0.0)),
-                DataType::Float64,
-            )
-            .alias(c::episodes::EARNINGS_Q2),
-            or_null(
-                observable(4),
-                col("_employed_q4").fill_null(lit(false)),
-                DataType::Boolean,
-            )
-            .alias(c::episodes::EMPLOYED_Q4),
-            or_null(
-                observable(4).and(col("_employer_q2").fill_null(lit(false))),
-                col("_retained").fill_null(lit(false)),
-                DataType::Boolean,
-            )
-            .alias(c::episodes::SAME_EMPLOYER_Q4),
-        ])
+        .select(
+            [col(PERSON_CODE), col(EPISODE_NO)]
+                .into_iter()
+                .chain(observed(last_observable_quarter(as_of)))
+                .collect::<Vec<_>>(),
+        )
+}
+
+/// The four columns from the evidence: "a measure of a quarter that is not observable is
+/// null"; `earnings_q2` is null when `employed_q2` is, and `same_employer_q4` also when no
+/// employer has evidence in quarter 2. An exit without jobs was not employed.
+fn observed(last_observable: i32) -> [Expr; 4] {
+    let observable = |n: i32| (col(EXIT_Q) + lit(n)).lt_eq(lit(last_observable));
+    let or_null = |condition: Expr, value: Expr, dtype: DataType| {
+        when(condition).then(value).otherwise(lit(NULL).cast(dtype))
+    };
+    [
+        or_null(
+            observable(2),
+            col("_employed_q2").fill_null(lit(false)),
+            DataType::Boolean,
+        )
+        .alias(c::episodes::EMPLOYED_Q2),
+        or_null(
+            observable(2),
+            col("_earnings_q2").fill_null(lit(0.0)),
+            DataType::Float64,
+        )
+        .alias(c::episodes::EARNINGS_Q2),
+        or_null(
+            observable(4),
+            col("_employed_q4").fill_null(lit(false)),
+            DataType::Boolean,
+        )
+        .alias(c::episodes::EMPLOYED_Q4),
+        or_null(
+            observable(4).and(col("_employer_q2").fill_null(lit(false))),
+            col("_retained").fill_null(lit(false)),
+            DataType::Boolean,
+        )
+        .alias(c::episodes::SAME_EMPLOYER_Q4),
+    ]
 }
 
 /// "An employer (a non-null `employer_key`) has evidence when a job with that `employer_key` is

@@ -19,8 +19,8 @@ use crate::names::{
     AGENCY, ALL, CONSORTIUM, PERSON, PERSON_CODE, days, key, month_index, quarter_index,
 };
 use crate::tables::{
-    after_exit_q2_counts, after_exit_q4_counts, count, group_with_all, median_of, month_label_of,
-    quarter_label_of, rate,
+    after_exit_q2_counts, after_exit_q4_counts, after_exit_rates, count, group_with_all, median_of,
+    month_label_of, quarter_label_of, rate,
 };
 
 /// The period a row falls in, as a month or quarter index (see [`index_of`]).
@@ -155,7 +155,18 @@ fn by_period(
 /// The joined parts' counts filled, the values derived from them (rates, `still_waiting`,
 /// `action_needed`, the running `stalled_90d`), labelled and in the contract's order.
 fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<LazyFrame> {
-    let group = [CONSORTIUM, AGENCY];
+    let mut derived = derived_1_to_5()?;
+    // 6: "each as in `after_exit`", whose counts and rates have the same names here.
+    derived.extend(after_exit_rates());
+    derived.extend([
+        col(c::measures::ELIGIBLE_Q2).alias(c::measures::EMPLOYMENT_RATE_Q2_ITEMS),
+        col(c::measures::EMPLOYED_Q2).alias(c::measures::MEDIAN_EARNINGS_Q2_ITEMS),
+        col(c::measures::ELIGIBLE_Q4).alias(c::measures::EMPLOYMENT_RATE_Q4_ITEMS),
+        col(c::measures::EMPLOYED_Q2_WITH_EMPLOYER).alias(c::measures::SAME_EMPLOYER_RATE_ITEMS),
+        config
+            .wage_floor_expr(col(CONSORTIUM))
+            .alias(c::measures::WAGE_FLOOR),
+    ]);
     Ok(frame
         .with_columns(
             ZERO_FILLED
@@ -165,59 +176,7 @@ fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<L
                 .collect::<Vec<_>>(),
         )
         .sort(PERIOD_KEY.to_vec(), SortMultipleOptions::default())
-        .with_columns([
-            (col("_stalled_from") - col("_stalled_after"))
-                .cum_sum(false)
-                .over(key(&group))?
-                .alias(c::measures::STALLED_90D),
-            (col(c::measures::INTAKES) - col(c::measures::MEDIAN_DAYS_TO_SERVICE_ITEMS))
-                .alias(c::measures::STILL_WAITING),
-            rate(
-                "_served_within_30d",
-                c::measures::SERVED_WITHIN_30D_RATE_ITEMS,
-                c::measures::SERVED_WITHIN_30D_RATE,
-            ),
-            col(c::measures::MEDIAN_DAYS_TO_PLACEMENT)
-                .gt(lit(45.0))
-                .alias(c::measures::ACTION_NEEDED),
-            // Both statistics of 3.4 are over the jobs starting in P.
-            rate(
-                "_at_or_above_wage_floor",
-                c::measures::MEDIAN_HOURLY_WAGE_ITEMS,
-                c::measures::AT_OR_ABOVE_WAGE_FLOOR_RATE,
-            ),
-            col(c::measures::MEDIAN_HOURLY_WAGE_ITEMS)
-                .alias(c::measures::AT_OR_ABOVE_WAGE_FLOOR_RATE_ITEMS),
-            rate(
-                c::measures::RETAINED_90D,
-                c::measures::FIRST_JOBS_DUE_90D,
-                c::measures::RETENTION_90D_RATE,
-            ),
-            col(c::measures::FIRST_JOBS_DUE_90D).alias(c::measures::RETENTION_90D_RATE_ITEMS),
-            rate(
-                c::measures::EMPLOYED_Q2,
-                c::measures::ELIGIBLE_Q2,
-                c::measures::EMPLOYMENT_RATE_Q2,
-            ),
-            col(c::measures::ELIGIBLE_Q2).alias(c::measures::EMPLOYMENT_RATE_Q2_ITEMS),
-            col(c::measures::EMPLOYED_Q2).alias(c::measures::MEDIAN_EARNINGS_Q2_ITEMS),
-            rate(
-                c::measures::EMPLOYED_Q4,
-                c::measures::ELIGIBLE_Q4,
-                c::measures::EMPLOYMENT_RATE_Q4,
-            ),
-            col(c::measures::ELIGIBLE_Q4).alias(c::measures::EMPLOYMENT_RATE_Q4_ITEMS),
-            rate(
-                c::measures::RETAINED_SAME_EMPLOYER,
-                c::measures::EMPLOYED_Q2_WITH_EMPLOYER,
-                c::measures::SAME_EMPLOYER_RATE,
-            ),
-            col(c::measures::EMPLOYED_Q2_WITH_EMPLOYER)
-                .alias(c::measures::SAME_EMPLOYER_RATE_ITEMS),
-            config
-                .wage_floor_expr(col(CONSORTIUM))
-                .alias(c::measures::WAGE_FLOOR),
-        ])
+        .with_columns(derived)
         .select(
             [
                 col(CONSORTIUM),
@@ -233,6 +192,42 @@ fn finish(kind: PeriodKind, frame: LazyFrame, config: &Config) -> PolarsResult<L
             )
             .collect::<Vec<_>>(),
         ))
+}
+
+/// The values of measures 1 to 5 derived from the filled counts (on rows sorted by period):
+/// the running `stalled_90d`, `still_waiting`, `action_needed`, the rates and their items.
+fn derived_1_to_5() -> PolarsResult<Vec<Expr>> {
+    let group = [CONSORTIUM, AGENCY];
+    Ok(vec![
+        (col("_stalled_from") - col("_stalled_after"))
+            .cum_sum(false)
+            .over(key(&group))?
+            .alias(c::measures::STALLED_90D),
+        (col(c::measures::INTAKES) - col(c::measures::MEDIAN_DAYS_TO_SERVICE_ITEMS))
+            .alias(c::measures::STILL_WAITING),
+        rate(
+            "_served_within_30d",
+            c::measures::SERVED_WITHIN_30D_RATE_ITEMS,
+            c::measures::SERVED_WITHIN_30D_RATE,
+        ),
+        col(c::measures::MEDIAN_DAYS_TO_PLACEMENT)
+            .gt(lit(45.0))
+            .alias(c::measures::ACTION_NEEDED),
+        // Both statistics of 3.4 are over the jobs starting in P.
+        rate(
+            "_at_or_above_wage_floor",
+            c::measures::MEDIAN_HOURLY_WAGE_ITEMS,
+            c::measures::AT_OR_ABOVE_WAGE_FLOOR_RATE,
+        ),
+        col(c::measures::MEDIAN_HOURLY_WAGE_ITEMS)
+            .alias(c::measures::AT_OR_ABOVE_WAGE_FLOOR_RATE_ITEMS),
+        rate(
+            c::measures::RETAINED_90D,
+            c::measures::FIRST_JOBS_DUE_90D,
+            c::measures::RETENTION_90D_RATE,
+        ),
+        col(c::measures::FIRST_JOBS_DUE_90D).alias(c::measures::RETENTION_90D_RATE_ITEMS),
+    ])
 }
 
 /// "Every agency that owns an episode or a job in the consortium's visible data gets a row"

@@ -396,33 +396,7 @@ fn employment_outcomes(facts: &Facts, config: &Config) -> PolarsResult<LazyFrame
             .clone()
             .with_column(quarter_index(c::placements::START_ON).alias("_quarter")),
         &outcome_keys,
-        &[
-            len()
-                .cast(DataType::Int64)
-                .alias(c::employment_outcomes::PLACEMENTS),
-            col(PERSON_CODE)
-                .n_unique()
-                .cast(DataType::Int64)
-                .alias(c::employment_outcomes::PERSONS_PLACED),
-            count(col(c::placements::JOB_SEQ).eq(lit(1i64)))
-                .alias(c::employment_outcomes::FIRST_PLACEMENTS),
-            col(c::placements::HOURLY_WAGE)
-                .median()
-                .alias(c::employment_outcomes::MEDIAN_HOURLY_WAGE),
-            col(c::placements::HOURLY_WAGE)
-                .mean()
-                .alias(c::employment_outcomes::MEAN_HOURLY_WAGE),
-            col(c::placements::HOURS_PER_WEEK)
-                .median()
-                .alias(c::employment_outcomes::MEDIAN_HOURS_PER_WEEK),
-            col(c::placements::WEEKLY_EARNINGS)
-                .median()
-                .alias(c::employment_outcomes::MEDIAN_WEEKLY_EARNINGS),
-            count(col(c::placements::HOURLY_WAGE).gt_eq(floor.clone()))
-                .alias(c::employment_outcomes::AT_OR_ABOVE_WAGE_FLOOR),
-            count(col(c::employment_outcomes::COMPETITIVE_INTEGRATED))
-                .alias(c::employment_outcomes::COMPETITIVE_INTEGRATED),
-        ],
+        &job_outcomes(floor.clone()),
     )?;
     let wage_measures = group_with_all(
         facts
@@ -463,6 +437,35 @@ fn employment_outcomes(facts: &Facts, config: &Config) -> PolarsResult<LazyFrame
             quarter_label_of(col("_quarter")).alias(c::employment_outcomes::QUARTER),
         ])
         .select(columns_of(Table::EmploymentOutcomes)))
+}
+
+/// `employment_outcomes`' measures "over jobs starting in the quarter": `persons_placed`
+/// counts distinct persons, `first_placements` jobs with `job_seq = 1`,
+/// `at_or_above_wage_floor` (`hourly_wage >= wage_floor`) and `competitive_integrated` jobs.
+fn job_outcomes(floor: Expr) -> [Expr; 9] {
+    use c::employment_outcomes as e;
+    [
+        len().cast(DataType::Int64).alias(e::PLACEMENTS),
+        col(PERSON_CODE)
+            .n_unique()
+            .cast(DataType::Int64)
+            .alias(e::PERSONS_PLACED),
+        count(col(c::placements::JOB_SEQ).eq(lit(1i64))).alias(e::FIRST_PLACEMENTS),
+        col(c::placements::HOURLY_WAGE)
+            .median()
+            .alias(e::MEDIAN_HOURLY_WAGE),
+        col(c::placements::HOURLY_WAGE)
+            .mean()
+            .alias(e::MEAN_HOURLY_WAGE),
+        col(c::placements::HOURS_PER_WEEK)
+            .median()
+            .alias(e::MEDIAN_HOURS_PER_WEEK),
+        col(c::placements::WEEKLY_EARNINGS)
+            .median()
+            .alias(e::MEDIAN_WEEKLY_EARNINGS),
+        count(col(c::placements::HOURLY_WAGE).gt_eq(floor)).alias(e::AT_OR_ABOVE_WAGE_FLOOR),
+        count(col(c::placements::COMPETITIVE_INTEGRATED)).alias(e::COMPETITIVE_INTEGRATED),
+    ]
 }
 
 /// `wages_monthly`, an extra table (not in INDICATORS.md): wage totals by agency and month, for
@@ -587,6 +590,19 @@ fn turnover_rate() -> Expr {
         .alias(c::turnover::TURNOVER_RATE)
 }
 
+/// The `turnover` column counting the separations for `reason` (a new reason fails to
+/// compile here until the contract has its column).
+fn separations_of(reason: SeparationReason) -> &'static str {
+    use c::turnover as t;
+    match reason {
+        SeparationReason::Quit => t::SEPARATIONS_QUIT,
+        SeparationReason::LaidOff => t::SEPARATIONS_LAID_OFF,
+        SeparationReason::Fired => t::SEPARATIONS_FIRED,
+        SeparationReason::TemporaryEnd => t::SEPARATIONS_TEMPORARY_END,
+        SeparationReason::Other => t::SEPARATIONS_OTHER,
+    }
+}
+
 /// `turnover`'s grid: per group, month indexes (year * 12 + month - 1) from its first job start
 /// through the month of D, with labels and whether the month of D is partial.
 fn turnover_grid(jobs: &LazyFrame, as_of: NaiveDate, as_of_index: i32) -> LazyFrame {
@@ -643,9 +659,9 @@ fn starts_and_ends(jobs: LazyFrame, as_of_index: i32, as_of_days: i32) -> (LazyF
         count(on_e).alias("_ends_on_e"),
     ];
     for reason in SeparationReason::ALL {
-        let reason = reason.as_str();
         end_aggs.push(
-            count(col("separation_reason").eq(lit(reason))).alias(format!("separations_{reason}")),
+            count(col(c::placements::SEPARATION_REASON).eq(lit(reason.as_str())))
+                .alias(separations_of(*reason)),
         );
     }
     let ends = jobs
