@@ -422,18 +422,32 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let scraped = loop {
         let scraped = scrape(&metrics_address);
-        if scraped.contains("\noutcomes_ingest_events_stored_total 300\n")
+        // Per-partition lag comes with librdkafka's statistics, every second.
+        if (scraped.contains("\noutcomes_ingest_events_stored_total 300\n")
+            && scraped.contains("\noutcomes_ingest_partition_lag{"))
             || Instant::now() > deadline
         {
             break scraped;
         }
         std::thread::sleep(Duration::from_millis(100));
     };
+    let (health_status, health) = http_get(&metrics_address, "/healthz");
     let (not_found, _) = http_get(&metrics_address, "/nothing-here");
     let stalled_for = stalled_client_dropped_after(&metrics_address);
     terminate(&mut child);
     assert_exactly_once(&lake, expected);
     assert!(not_found.starts_with("HTTP/1.1 404"), "{not_found}");
+    // /healthz: the worker holds the topics' partitions and has committed (just now).
+    assert!(health_status.starts_with("HTTP/1.1 200"), "{health_status}");
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(health["holds_partitions"], true, "{health}");
+    assert!(
+        health["assigned_partitions"].as_i64() >= Some(1),
+        "{health}"
+    );
+    assert!(health["last_commit"].is_string(), "{health}");
+    let since = health["seconds_since_last_commit"].as_f64().unwrap();
+    assert!((0.0..120.0).contains(&since), "{health}");
     assert!(
         stalled_for >= Duration::from_secs(4) && stalled_for < Duration::from_secs(15),
         "a client that sent nothing was dropped after {stalled_for:?}, not about 5 s"
@@ -463,6 +477,20 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     assert!(metric("outcomes_ingest_flush_seconds_count") >= 1.0);
     assert!(metric("outcomes_ingest_flush_seconds_bucket{le=\"+Inf\"}") >= 1.0);
     assert!(scraped.contains("# TYPE outcomes_ingest_consumer_lag gauge"));
+    // A lag series per assigned partition, at most as many as /healthz says are held; the
+    // batch sizes add up to the messages read (each batch's stored and rejected).
+    let partition_lags: Vec<&str> = scraped
+        .lines()
+        .filter(|line| line.starts_with("outcomes_ingest_partition_lag{topic=\"outcomes."))
+        .collect();
+    // (A partition whose lag librdkafka does not know yet is not listed.)
+    let held = health["assigned_partitions"].as_i64().unwrap();
+    assert!(
+        (1..=held).contains(&(partition_lags.len() as i64)),
+        "{held} partitions held:\n{scraped}"
+    );
+    assert_eq!(metric("outcomes_ingest_batch_messages_sum"), 309.0);
+    assert!(metric("outcomes_ingest_assigned_partitions") >= 1.0);
     assert!(
         scraped.ends_with("# EOF\n"),
         "not OpenMetrics text:\n{scraped}"

@@ -101,11 +101,13 @@ impl ClientContext for WorkerContext {
                 .flat_map(|topic| topic.partitions.values().map(move |p| (&topic.topic, p)))
                 .filter(|(_, partition)| partition.partition >= 0)
         };
-        let lag = partitions()
-            .filter(|(_, partition)| partition.consumer_lag >= 0)
-            .map(|(_, partition)| partition.consumer_lag)
-            .sum();
-        self.metrics.set_lag(lag);
+        self.metrics.set_lag(
+            partitions()
+                .filter(|(_, partition)| partition.consumer_lag >= 0)
+                .map(|(topic, partition)| {
+                    (topic.as_str(), partition.partition, partition.consumer_lag)
+                }),
+        );
         if let Ok(mut marks) = self.high_watermarks.lock() {
             for (topic, partition) in partitions().filter(|(_, p)| p.hi_offset >= 0) {
                 marks.insert((topic.clone(), partition.partition), partition.hi_offset);
@@ -115,6 +117,14 @@ impl ClientContext for WorkerContext {
 }
 
 impl ConsumerContext for WorkerContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(list) => self.metrics.set_assigned(list.count()),
+            Rebalance::Revoke(_) => self.metrics.set_assigned(0),
+            Rebalance::Error(_) => {}
+        }
+    }
+
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance
             && let Ok(mut revoked) = self.revoked.partitions.lock()

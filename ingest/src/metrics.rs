@@ -1,17 +1,22 @@
 //! Prometheus metrics of an ingest worker, served over HTTP on `--metrics HOST:PORT`.
 //!
 //! The metrics are `prometheus-client` types (atomics: one add per message for `consumed`, the
-//! rest per batch) and labels are few (reason codes only), so neither updating nor scraping
-//! costs the hot path. The endpoint is hyper's HTTP/1 server: it answers `GET /metrics` (and
-//! `/`) in the OpenMetrics text format, 404 elsewhere, 405 to other methods, and drops a client
-//! that has not sent its request head within [`HEADER_READ_TIMEOUT`], so a stalled or slow
-//! client holds no more than one task for that long.
+//! rest per batch or per statistics report) and labels are few (reason codes, assigned
+//! partitions), so neither updating nor scraping costs the hot path. The endpoint is hyper's
+//! HTTP/1 server: it answers `GET /metrics` (and `/`) in the OpenMetrics text format and
+//! `GET /healthz` with a JSON line (partitions held, last commit), 404 elsewhere, 405 to other
+//! methods, and drops a client that has not sent its request head within
+//! [`HEADER_READ_TIMEOUT`], so a stalled or slow client holds no more than one task for that
+//! long.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -54,6 +59,13 @@ struct ReasonLabel {
     reason: ReasonCode,
 }
 
+/// A partition of a source topic.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PartitionLabel {
+    topic: String,
+    partition: i32,
+}
+
 /// The worker's counters and gauges, and the registry that names them.
 #[derive(Debug)]
 pub struct Metrics {
@@ -63,7 +75,12 @@ pub struct Metrics {
     rejected: Family<ReasonLabel, Counter>,
     files: Counter,
     flush_seconds: Histogram,
+    batch_messages: Histogram,
     lag: Gauge,
+    partition_lag: Family<PartitionLabel, Gauge>,
+    assigned: Gauge,
+    /// When the last batch was committed, in microseconds since 1970 (0: never).
+    last_commit_micros: AtomicI64,
 }
 
 impl Default for Metrics {
@@ -99,14 +116,33 @@ impl Default for Metrics {
         let flush_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         registry.register(
             "flush_seconds",
-            "Time to write and commit a batch",
+            "Commit latency: time to write and commit a batch",
             flush_seconds.clone(),
+        );
+        // 1 to about 1M messages, the default batch limit being 100,000.
+        let batch_messages = Histogram::new(exponential_buckets(1.0, 4.0, 11));
+        registry.register(
+            "batch_messages",
+            "Messages in each committed batch, stored and rejected",
+            batch_messages.clone(),
         );
         let lag = Gauge::default();
         registry.register(
             "consumer_lag",
             "Messages behind the end of the assigned partitions",
             lag.clone(),
+        );
+        let partition_lag = Family::<PartitionLabel, Gauge>::default();
+        registry.register(
+            "partition_lag",
+            "Messages behind the end of each assigned partition",
+            partition_lag.clone(),
+        );
+        let assigned = Gauge::default();
+        registry.register(
+            "assigned_partitions",
+            "Partitions this worker holds",
+            assigned.clone(),
         );
         Self {
             registry,
@@ -115,7 +151,11 @@ impl Default for Metrics {
             rejected,
             files,
             flush_seconds,
+            batch_messages,
             lag,
+            partition_lag,
+            assigned,
+            last_commit_micros: AtomicI64::new(0),
         }
     }
 }
@@ -138,11 +178,51 @@ impl Metrics {
         }
         self.files.inc_by(tally.files);
         self.flush_seconds.observe(elapsed.as_secs_f64());
+        self.batch_messages
+            .observe((tally.stored + tally.rejected_total()) as f64);
+        self.last_commit_micros
+            .store(Utc::now().timestamp_micros(), Ordering::Relaxed);
     }
 
-    /// Sets the consumer lag (messages behind the partitions' ends, summed).
-    pub fn set_lag(&self, lag: i64) {
-        self.lag.set(lag);
+    /// Sets each assigned partition's consumer lag (messages behind its end) and their sum;
+    /// partitions not listed are no longer reported.
+    pub fn set_lag<'a>(&self, partitions: impl IntoIterator<Item = (&'a str, i32, i64)>) {
+        self.partition_lag.clear();
+        let mut total = 0;
+        for (topic, partition, lag) in partitions {
+            self.partition_lag
+                .get_or_create(&PartitionLabel {
+                    topic: topic.to_owned(),
+                    partition,
+                })
+                .set(lag);
+            total += lag;
+        }
+        self.lag.set(total);
+    }
+
+    /// Sets how many partitions the worker holds (after each rebalance).
+    pub fn set_assigned(&self, partitions: usize) {
+        self.assigned
+            .set(i64::try_from(partitions).unwrap_or(i64::MAX));
+    }
+
+    /// `/healthz`: whether the worker holds partitions and when it last committed, as JSON.
+    fn health(&self) -> String {
+        let micros = self.last_commit_micros.load(Ordering::Relaxed);
+        let last_commit = (micros > 0)
+            .then(|| DateTime::<Utc>::from_timestamp_micros(micros))
+            .flatten();
+        let assigned = self.assigned.get();
+        serde_json::json!({
+            "holds_partitions": assigned > 0,
+            "assigned_partitions": assigned,
+            "last_commit": last_commit.map(|at| at.to_rfc3339()),
+            "seconds_since_last_commit": last_commit
+                .map(|at| (Utc::now() - at).num_milliseconds() as f64 / 1000.0),
+        })
+        .to_string()
+            + "\n"
     }
 
     /// The metrics in the OpenMetrics text format.
@@ -163,10 +243,13 @@ impl Metrics {
                     format!("encoding the metrics failed: {error}\n"),
                 ),
             },
+            (&Method::GET | &Method::HEAD, "/healthz") => {
+                (StatusCode::OK, "application/json", self.health())
+            }
             (&Method::GET | &Method::HEAD, _) => (
                 StatusCode::NOT_FOUND,
                 "text/plain",
-                "not found: the metrics are at /metrics\n".to_owned(),
+                "not found: the metrics are at /metrics, the health at /healthz\n".to_owned(),
             ),
             _ => (
                 StatusCode::METHOD_NOT_ALLOWED,
