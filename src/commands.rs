@@ -70,6 +70,10 @@ pub struct IngestArgs {
     /// Consumer group of the worker.
     #[arg(long, default_value = "outcomes-ingest")]
     pub group: String,
+    /// Static membership: this worker's own id in the group (unique per worker, stable across
+    /// restarts), so that a restart takes its partitions back at once.
+    #[arg(long, env = "OUTCOMES_INSTANCE_ID")]
+    pub instance_id: Option<String>,
     /// Topic pattern (regular expression) the worker subscribes to.
     #[arg(long, default_value = outcomes_schemas::DEFAULT_TOPIC_PATTERN)]
     pub topics: String,
@@ -372,6 +376,7 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
             let mut settings =
                 outcomes_ingest::KafkaSettings::new(brokers.clone(), args.group.clone());
             settings.topics = args.topics.clone();
+            settings.instance_id = args.instance_id.clone();
             settings.limits = limits;
             let lake = Lake::open(&args.lake)?;
             let metrics = std::sync::Arc::new(outcomes_ingest::Metrics::default());

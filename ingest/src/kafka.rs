@@ -55,6 +55,10 @@ pub struct KafkaSettings {
     pub metadata_refresh: Duration,
     /// How long the group waits for a silent worker before handing its partitions on.
     pub session_timeout: Duration,
+    /// Static group membership (`group.instance.id`): a worker restarted with the same id takes
+    /// its partitions back at once instead of waiting out the dead member's session. Each
+    /// worker of a group needs its own; a second process with the same id fences the first.
+    pub instance_id: Option<String>,
 }
 
 impl KafkaSettings {
@@ -68,6 +72,7 @@ impl KafkaSettings {
             max_buffered_bytes: 128 << 20,
             metadata_refresh: Duration::from_secs(10),
             session_timeout: Duration::from_secs(10),
+            instance_id: None,
         }
     }
 }
@@ -271,6 +276,9 @@ fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
             "statistics.interval.ms",
             STATISTICS_INTERVAL.as_millis().to_string(),
         );
+    if let Some(id) = &settings.instance_id {
+        config.set("group.instance.id", id);
+    }
     config
 }
 
