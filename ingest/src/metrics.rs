@@ -162,12 +162,12 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts a message read from a source.
-    pub fn record_consumed(&self) {
+    pub(crate) fn record_consumed(&self) {
         self.consumed.inc();
     }
 
     /// Adds a committed batch.
-    pub fn record_flush(&self, tally: &Tally, elapsed: Duration) {
+    pub(crate) fn record_flush(&self, tally: &Tally, elapsed: Duration) {
         self.stored.inc_by(tally.stored);
         for (&reason, &n) in Reason::ALL.iter().zip(&tally.rejected) {
             self.rejected
@@ -186,7 +186,7 @@ impl Metrics {
 
     /// Sets each assigned partition's consumer lag (messages behind its end) and their sum;
     /// partitions not listed are no longer reported.
-    pub fn set_lag<'a>(&self, partitions: impl IntoIterator<Item = (&'a str, i32, i64)>) {
+    pub(crate) fn set_lag<'a>(&self, partitions: impl IntoIterator<Item = (&'a str, i32, i64)>) {
         self.partition_lag.clear();
         let mut total = 0;
         for (topic, partition, lag) in partitions {
@@ -202,7 +202,7 @@ impl Metrics {
     }
 
     /// Sets how many partitions the worker holds (after each rebalance).
-    pub fn set_assigned(&self, partitions: usize) {
+    pub(crate) fn set_assigned(&self, partitions: usize) {
         self.assigned
             .set(i64::try_from(partitions).unwrap_or(i64::MAX));
     }
