@@ -201,7 +201,9 @@ fn positions(lake: &Path) -> Vec<(String, i32, i64)> {
     found
 }
 
-/// Waits until the lake's watermarks cover `expected` offsets in all.
+/// Waits until the lake's watermarks cover `expected` offsets in all. Polled every 50 ms: a
+/// worker that has caught up commits a backlog's tail within a quarter second, so a coarser
+/// poll could miss the moment a test means to kill it at.
 fn wait_for(lake: &Path, expected: u64, limit: Duration) {
     let started = Instant::now();
     loop {
@@ -221,7 +223,7 @@ fn wait_for(lake: &Path, expected: u64, limit: Duration) {
             started.elapsed() < limit,
             "only {covered} of {expected} offsets reached the lake in {limit:?}"
         );
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
