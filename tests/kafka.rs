@@ -205,26 +205,7 @@ fn positions(lake: &Path) -> Vec<(String, i32, i64)> {
 /// worker that has caught up commits a backlog's tail within a quarter second, so a coarser
 /// poll could miss the moment a test means to kill it at.
 fn wait_for(lake: &Path, expected: u64, limit: Duration) {
-    let started = Instant::now();
-    loop {
-        let covered: u64 = outcomes_transform::LakeFiles::list(lake)
-            .map(|files| {
-                files
-                    .watermark
-                    .values()
-                    .map(|last| (*last + 1) as u64)
-                    .sum()
-            })
-            .unwrap_or(0);
-        if covered >= expected {
-            return;
-        }
-        assert!(
-            started.elapsed() < limit,
-            "only {covered} of {expected} offsets reached the lake in {limit:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    covered_after(lake, expected, Instant::now(), limit);
 }
 
 /// Asserts that every offset 0..n of every partition is in the lake exactly once.

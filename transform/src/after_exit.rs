@@ -20,7 +20,7 @@ const JOB: &str = "_job";
 
 /// "A quarter [q0, q1] is observable when q1 <= D": the last observable quarter is D's own when
 /// D is its last day, else the one before.
-pub(crate) fn last_observable_quarter(as_of: NaiveDate) -> i32 {
+fn last_observable_quarter(as_of: NaiveDate) -> i32 {
     let quarter = as_of.year() * 4 + as_of.month0() as i32 / 3;
     let ends_quarter = as_of
         .succ_opt()
