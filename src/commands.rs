@@ -11,9 +11,11 @@ use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use outcomes_ingest::{BatchLimits, FileIngest, Lake, Line, NdjsonReader, Tally};
-use outcomes_report::{Cadence, DEFAULT_SUPPRESSION_K, Inputs, Period};
+use outcomes_report::{Cadence, Inputs, Period};
 use outcomes_schemas::{ConsortiumId, KEY_ENV, Origin, Pseudonymizer, Reason, Validator};
 use outcomes_synth::Scenario;
+
+use crate::config::{self, Loaded};
 
 /// Arguments of `outcomes generate`.
 #[derive(Debug, Args)]
@@ -36,12 +38,18 @@ pub struct GenerateArgs {
     /// Output folder: one subfolder per consortium, one NDJSON file per recorded month.
     #[arg(long, required_unless_present = "brokers")]
     pub out: Option<PathBuf>,
-    /// Produce to Kafka instead (topics `outcomes.<consortium>.<event_type>`).
+    /// Produce to Kafka instead (topics `outcomes.<consortium>.<event_type>`), with the
+    /// configuration's Kafka settings.
     #[arg(long, conflicts_with = "out")]
     pub brokers: Option<String>,
 }
 
 impl GenerateArgs {
+    /// Applies the flags that override configuration settings.
+    pub fn apply_flags(&self, loaded: &mut Loaded) -> anyhow::Result<()> {
+        loaded.flag("kafka.brokers", "--brokers", self.brokers.as_ref())
+    }
+
     fn scenario(&self) -> Scenario {
         Scenario {
             consortia: self.consortia,
@@ -54,47 +62,107 @@ impl GenerateArgs {
     }
 }
 
-/// Arguments of `outcomes ingest`: a Kafka worker (`--brokers`) or a file load (`--from-file`).
+/// Arguments of `outcomes ingest`: a Kafka worker, or a file load (`--from-file`). Settings
+/// not given here come from the configuration (`[ingest]`, `[kafka]`, `[metrics]`).
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// The event lake folder (created if missing).
+    /// The event lake folder (created if missing) [config: ingest.lake].
     #[arg(long)]
-    pub lake: PathBuf,
-    /// Kafka bootstrap servers: run as a worker until SIGTERM or Ctrl-C.
-    #[arg(
-        long,
-        required_unless_present = "from_file",
-        conflicts_with = "from_file"
-    )]
+    pub lake: Option<PathBuf>,
+    /// Kafka bootstrap servers: run as a worker until SIGTERM or Ctrl-C [config: kafka.brokers].
+    #[arg(long, conflicts_with = "from_file")]
     pub brokers: Option<String>,
-    /// Consumer group of the worker.
-    #[arg(long, default_value = "outcomes-ingest")]
-    pub group: String,
+    /// Consumer group of the worker [config: ingest.group; default: outcomes-ingest].
+    #[arg(long)]
+    pub group: Option<String>,
     /// Static membership: this worker's own id in the group (unique per worker, stable across
-    /// restarts), so that a restart takes its partitions back at once.
-    #[arg(long, env = "OUTCOMES_INSTANCE_ID")]
+    /// restarts), so that a restart takes its partitions back at once [config:
+    /// ingest.instance_id].
+    #[arg(long)]
     pub instance_id: Option<String>,
-    /// Topic pattern (regular expression) the worker subscribes to.
-    #[arg(long, default_value = outcomes_schemas::DEFAULT_TOPIC_PATTERN)]
-    pub topics: String,
-    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464).
+    /// Topic pattern (regular expression) the worker subscribes to [config: ingest.topics].
+    #[arg(long)]
+    pub topics: Option<String>,
+    /// Serve Prometheus metrics and /healthz on this address, e.g. 127.0.0.1:9464 [config:
+    /// metrics.address].
     #[arg(long)]
     pub metrics: Option<std::net::SocketAddr>,
-    /// Messages per batch before a flush.
-    #[arg(long, default_value_t = BatchLimits::default().max_messages)]
-    pub batch_messages: usize,
-    /// Seconds a message may wait in memory before its batch is flushed.
-    #[arg(long, default_value_t = BatchLimits::default().max_age.as_secs())]
-    pub batch_seconds: u64,
+    /// Messages per batch before a flush [config: ingest.batch_messages; default: 100000].
+    #[arg(long)]
+    pub batch_messages: Option<usize>,
+    /// Seconds a message may wait in memory before its batch is flushed [config:
+    /// ingest.batch_seconds; default: 60].
+    #[arg(long)]
+    pub batch_seconds: Option<u64>,
     /// An NDJSON file, or a folder of `.ndjson`/`.jsonl` files, to load.
     #[arg(long, requires = "consortium")]
     pub from_file: Option<PathBuf>,
     /// The consortium the files belong to.
     #[arg(long)]
     pub consortium: Option<String>,
-    /// Use the public demo pseudonymization key instead of OUTCOMES_PSEUDONYM_KEY (demos only).
+    /// Use the public demo pseudonymization key instead of the consortium's (demos only).
     #[arg(long)]
     pub demo_key: bool,
+}
+
+impl IngestArgs {
+    /// Applies the flags that override configuration settings.
+    pub fn apply_flags(&self, loaded: &mut Loaded) -> anyhow::Result<()> {
+        loaded.flag(
+            "ingest.lake",
+            "--lake",
+            self.lake.as_ref().map(|p| p.display()),
+        )?;
+        loaded.flag("kafka.brokers", "--brokers", self.brokers.as_ref())?;
+        loaded.flag("ingest.group", "--group", self.group.as_ref())?;
+        loaded.flag(
+            "ingest.instance_id",
+            "--instance-id",
+            self.instance_id.as_ref(),
+        )?;
+        loaded.flag("ingest.topics", "--topics", self.topics.as_ref())?;
+        loaded.flag("metrics.address", "--metrics", self.metrics)?;
+        loaded.flag(
+            "ingest.batch_messages",
+            "--batch-messages",
+            self.batch_messages,
+        )?;
+        loaded.flag(
+            "ingest.batch_seconds",
+            "--batch-seconds",
+            self.batch_seconds,
+        )
+    }
+}
+
+/// Arguments of `outcomes transform`.
+#[derive(Debug, Args)]
+pub struct TransformArgs {
+    /// The event lake [config: transform.lake].
+    #[arg(long)]
+    pub lake: Option<PathBuf>,
+    /// Output folder; tables go to OUT/tables/ [config: transform.out].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The knowledge date (YYYY-MM-DD): only events recorded by then count.
+    #[arg(long)]
+    pub as_of: NaiveDate,
+}
+
+impl TransformArgs {
+    /// Applies the flags that override configuration settings.
+    pub fn apply_flags(&self, loaded: &mut Loaded) -> anyhow::Result<()> {
+        loaded.flag(
+            "transform.lake",
+            "--lake",
+            self.lake.as_ref().map(|p| p.display()),
+        )?;
+        loaded.flag(
+            "transform.out",
+            "--out",
+            self.out.as_ref().map(|p| p.display()),
+        )
+    }
 }
 
 /// When to report: a fixed period, or the last complete one.
@@ -109,9 +177,9 @@ pub enum Schedule {
 /// Arguments of `outcomes report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The transform's table folder (OUT/tables).
+    /// The transform's table folder (OUT/tables) [config: report.tables].
     #[arg(long)]
-    pub tables: PathBuf,
+    pub tables: Option<PathBuf>,
     /// The consortium to report on.
     #[arg(long)]
     pub consortium: String,
@@ -128,19 +196,48 @@ pub struct ReportArgs {
     /// The knowledge date; defaults to the period's last day.
     #[arg(long)]
     pub as_of: Option<NaiveDate>,
-    /// Suppression threshold k.
-    #[arg(long, default_value_t = DEFAULT_SUPPRESSION_K)]
-    pub k: i64,
-    /// Output root; files go to OUT/<consortium>/<period>/as-of-<date>/.
+    /// Suppression threshold k [config: report.k; default: 10].
     #[arg(long)]
-    pub out: PathBuf,
-    /// Also send snapshot.json to the Kafka topic outcomes.snapshots on these brokers.
+    pub k: Option<i64>,
+    /// Output root; files go to OUT/<consortium>/<period>/as-of-<date>/ [config: report.out].
     #[arg(long)]
-    pub publish_kafka: Option<String>,
+    pub out: Option<PathBuf>,
+    /// Also send snapshot.json to the Kafka topic outcomes.snapshots, on these brokers or on
+    /// kafka.brokers [config: report.publish_kafka].
+    #[arg(long, num_args = 0..=1, value_name = "BROKERS")]
+    pub publish_kafka: Option<Option<String>>,
 }
 
-/// The pseudonymizer from the environment, or the demo key when asked for (announced loudly).
-pub fn pseudonymizer(demo_key: bool) -> anyhow::Result<Pseudonymizer> {
+impl ReportArgs {
+    /// Applies the flags that override configuration settings.
+    pub fn apply_flags(&self, loaded: &mut Loaded) -> anyhow::Result<()> {
+        loaded.flag(
+            "report.tables",
+            "--tables",
+            self.tables.as_ref().map(|p| p.display()),
+        )?;
+        loaded.flag(
+            "report.out",
+            "--out",
+            self.out.as_ref().map(|p| p.display()),
+        )?;
+        loaded.flag("report.k", "--k", self.k)?;
+        loaded.flag(
+            "report.publish_kafka",
+            "--publish-kafka",
+            self.publish_kafka.as_ref().map(|_| true),
+        )?;
+        loaded.flag(
+            "kafka.brokers",
+            "--publish-kafka",
+            self.publish_kafka.as_ref().and_then(Option::as_ref),
+        )
+    }
+}
+
+/// The pseudonymizer of the configured key (`ingest.pseudonym_key`, from the environment or a
+/// file), or of the demo key when asked for (announced loudly).
+pub fn pseudonymizer(demo_key: bool, key: Option<&config::Value>) -> anyhow::Result<Pseudonymizer> {
     if demo_key {
         eprintln!(
             "WARNING: using the public DEMO pseudonymization key. Person and employer keys in this \
@@ -148,12 +245,16 @@ pub fn pseudonymizer(demo_key: bool) -> anyhow::Result<Pseudonymizer> {
         );
         return Ok(Pseudonymizer::demo());
     }
-    match std::env::var(KEY_ENV) {
-        Ok(secret) => Pseudonymizer::new(secret.as_bytes())
-            .with_context(|| format!("{KEY_ENV} is set but empty")),
-        Err(_) => bail!(
-            "{KEY_ENV} is not set: ingest will not store events without the consortium's secret \
-             pseudonymization key (set it, or pass --demo-key for a demonstration)"
+    match key {
+        Some(key) => {
+            let secret = key.resolve("ingest.pseudonym_key")?;
+            Pseudonymizer::new(secret.as_bytes())
+                .context("the pseudonymization key (ingest.pseudonym_key) is empty")
+        }
+        None => bail!(
+            "no pseudonymization key: ingest will not store events without the consortium's \
+             secret key (set {KEY_ENV}, or ingest.pseudonym_key = {{ file = \"PATH\" }} in the \
+             configuration file, or pass --demo-key for a demonstration)"
         ),
     }
 }
@@ -241,8 +342,9 @@ async fn shutdown_signal() {
 }
 
 /// `outcomes generate`.
-pub fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
-    if let Some(brokers) = &args.brokers {
+pub fn generate(args: &GenerateArgs, loaded: &Loaded) -> anyhow::Result<ExitCode> {
+    if args.brokers.is_some() {
+        let client = loaded.kafka_client()?;
         let mut messages = Vec::new();
         outcomes_synth::generate(&args.scenario(), &mut |m| {
             messages.push((
@@ -251,7 +353,7 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
                 m.value.clone(),
             ));
         });
-        let publisher = outcomes_ingest::Publisher::new(brokers)?;
+        let publisher = outcomes_ingest::Publisher::new(&client)?;
         let sent = runtime()?.block_on(
             publisher.send_all(
                 messages
@@ -260,7 +362,7 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
                 50_000,
             ),
         )?;
-        println!("produced {sent} messages to {brokers}");
+        println!("produced {sent} messages to {}", client.brokers);
         return Ok(ExitCode::SUCCESS);
     }
     let Some(out) = &args.out else {
@@ -285,6 +387,16 @@ pub fn validate(file: &Path, consortium: &str) -> anyhow::Result<ExitCode> {
     };
     let handle = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let mut reader = NdjsonReader::new(BufReader::new(handle));
+    if let Some(what) = reader
+        .not_text()
+        .with_context(|| format!("cannot read {}", file.display()))?
+    {
+        bail!(
+            "{} is not an NDJSON text file: it holds {what}",
+            file.display()
+        );
+    }
+    let mut incomplete = 0u64;
     let mut counts = [0u64; Reason::ALL.len()];
     let mut valid = 0u64;
     let stdout = std::io::stdout();
@@ -293,7 +405,19 @@ pub fn validate(file: &Path, consortium: &str) -> anyhow::Result<ExitCode> {
         .next_line()
         .with_context(|| format!("cannot read {}", file.display()))?
     {
-        let Line::Message(value) = line else { continue };
+        let value = match line {
+            Line::Blank => continue,
+            Line::Message(value) => value,
+            Line::Incomplete(_) => {
+                incomplete += 1;
+                writeln!(
+                    out,
+                    "line {number}: incomplete: the file ends inside this message (cut off, or \
+                     still being written); ingest leaves it for a later load"
+                )?;
+                continue;
+            }
+        };
         match validator.validate(value, &origin) {
             Ok(_) => {
                 valid += 1;
@@ -311,13 +435,16 @@ pub fn validate(file: &Path, consortium: &str) -> anyhow::Result<ExitCode> {
     }
     let rejected: u64 = counts.iter().sum();
     writeln!(out, "\n{valid} valid, {rejected} rejected")?;
+    if incomplete > 0 {
+        writeln!(out, "  and an incomplete last line")?;
+    }
     for (reason, n) in Reason::ALL.iter().zip(counts) {
         if n > 0 {
             writeln!(out, "  {reason}: {n}")?;
         }
     }
     out.flush()?;
-    Ok(if rejected > 0 {
+    Ok(if rejected + incomplete > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -364,24 +491,29 @@ pub fn load_files(
 }
 
 /// `outcomes ingest`.
-pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let pseudonymizer = pseudonymizer(args.demo_key)?;
-    let limits = BatchLimits {
-        max_messages: args.batch_messages,
-        max_age: std::time::Duration::from_secs(args.batch_seconds),
-        ..BatchLimits::default()
+pub fn ingest(args: &IngestArgs, loaded: &Loaded) -> anyhow::Result<ExitCode> {
+    let config = &loaded.config;
+    let Some(lake) = &config.ingest.lake else {
+        bail!("no lake: give --lake, set OUTCOMES_INGEST_LAKE or ingest.lake in the configuration")
     };
-    let tally = match (&args.brokers, &args.from_file, &args.consortium) {
-        (Some(brokers), _, _) => {
+    let pseudonymizer = pseudonymizer(args.demo_key, config.ingest.pseudonym_key.as_ref())?;
+    let tally = match (&args.from_file, &args.consortium) {
+        (Some(path), Some(consortium)) => load_files(lake, path, consortium, pseudonymizer)?,
+        (Some(_), None) => bail!("--from-file needs --consortium"),
+        (None, _) => {
             let mut settings =
-                outcomes_ingest::KafkaSettings::new(brokers.clone(), args.group.clone());
-            settings.topics = args.topics.clone();
-            settings.instance_id = args.instance_id.clone();
-            settings.limits = limits;
-            let lake = Lake::open(&args.lake)?;
+                outcomes_ingest::KafkaSettings::new(loaded.kafka_client()?, &config.ingest.group);
+            settings.topics.clone_from(&config.ingest.topics);
+            settings.instance_id.clone_from(&config.ingest.instance_id);
+            settings.limits = BatchLimits {
+                max_messages: config.ingest.batch_messages,
+                max_age: std::time::Duration::from_secs(config.ingest.batch_seconds),
+                ..BatchLimits::default()
+            };
+            let lake = Lake::open(lake)?;
             let metrics = std::sync::Arc::new(outcomes_ingest::Metrics::default());
             let runtime = runtime()?;
-            if let Some(address) = args.metrics {
+            if let Some(address) = config.metrics.address {
                 let endpoint = runtime.block_on(outcomes_ingest::MetricsEndpoint::bind(address))?;
                 runtime.spawn(endpoint.serve(std::sync::Arc::clone(&metrics)));
             }
@@ -393,10 +525,6 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
                 shutdown_signal(),
             ))?
         }
-        (None, Some(path), Some(consortium)) => {
-            load_files(&args.lake, path, consortium, pseudonymizer)?
-        }
-        _ => bail!("give --brokers, or --from-file with --consortium"),
     };
     println!(
         "{} messages: {} stored, {} rejected, {} already in the lake; {} files written",
@@ -411,25 +539,30 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
             println!("  rejected {reason}: {n}");
         }
     }
+    if tally.incomplete > 0 {
+        println!(
+            "  {} file(s) end inside their last line (still being written, or cut off): that \
+             line is left for the next load",
+            tally.incomplete
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `outcomes transform`.
-pub fn transform(
-    lake: PathBuf,
-    out: PathBuf,
-    as_of: NaiveDate,
-    config: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
-    let config = match config {
-        Some(path) => outcomes_transform::load_config(path)?,
-        None => outcomes_transform::Config::default(),
+pub fn transform(args: &TransformArgs, loaded: &Loaded) -> anyhow::Result<ExitCode> {
+    let section = &loaded.config.transform;
+    let (Some(lake), Some(out)) = (&section.lake, &section.out) else {
+        bail!(
+            "give --lake and --out (or transform.lake and transform.out in the configuration, \
+             or OUTCOMES_TRANSFORM_LAKE and OUTCOMES_TRANSFORM_OUT)"
+        )
     };
     let summary = outcomes_transform::run(&outcomes_transform::TransformSettings {
-        lake,
-        out,
-        as_of,
-        config,
+        lake: lake.clone(),
+        out: out.clone(),
+        as_of: args.as_of,
+        config: section.rules()?,
     })?;
     println!("read {} lake files", summary.lake_files);
     for table in summary.tables {
@@ -459,7 +592,14 @@ pub fn publish_report(
 }
 
 /// `outcomes report`.
-pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn report(args: &ReportArgs, loaded: &Loaded) -> anyhow::Result<ExitCode> {
+    let section = &loaded.config.report;
+    let (Some(tables), Some(out)) = (&section.tables, &section.out) else {
+        bail!(
+            "give --tables and --out (or report.tables and report.out in the configuration, or \
+             OUTCOMES_REPORT_TABLES and OUTCOMES_REPORT_OUT)"
+        )
+    };
     let today = Utc::now().date_naive();
     let period = match (args.period, args.schedule) {
         (Some(period), _) => period,
@@ -468,22 +608,18 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give --period or --schedule"),
     };
     let as_of = args.as_of.unwrap_or(period.end());
-    let (snapshot, published) = publish_report(
-        &args.tables,
-        &args.consortium,
-        period,
-        as_of,
-        args.k,
-        &args.out,
-    )?;
-    if let Some(brokers) = &args.publish_kafka {
-        let publisher = outcomes_ingest::Publisher::new(brokers)?;
+    let (snapshot, published) =
+        publish_report(tables, &args.consortium, period, as_of, section.k, out)?;
+    if section.publish_kafka {
+        let client = loaded.kafka_client()?;
+        let publisher = outcomes_ingest::Publisher::new(&client)?;
         let key = format!("{}:{period}:{as_of}", snapshot.consortium_id);
         let value = outcomes_report::render::json(&snapshot);
         runtime()?.block_on(publisher.send(outcomes_schemas::SNAPSHOT_TOPIC, &key, &value))?;
         println!(
-            "sent to {} on {brokers}, key {key}",
-            outcomes_schemas::SNAPSHOT_TOPIC
+            "sent to {} on {}, key {key}",
+            outcomes_schemas::SNAPSHOT_TOPIC,
+            client.brokers
         );
     }
     if published.written {

@@ -59,7 +59,7 @@ pub fn run(out: &Path, participants: u32) -> anyhow::Result<ExitCode> {
     );
 
     let lake = out.join("lake");
-    let pseudonymizer = commands::pseudonymizer(true)?;
+    let pseudonymizer = commands::pseudonymizer(true, None)?;
     for (consortium, folder) in &folders {
         let tally = commands::load_files(&lake, folder, consortium, pseudonymizer.clone())?;
         println!(

@@ -3,13 +3,16 @@
 //! `outcomes-report`.
 
 mod commands;
+mod config;
 mod demo;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use config::{Loaded, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 /// Polars allocates and frees large column buffers all the time; the system allocator hands
@@ -22,6 +25,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug, Parser)]
 #[command(name = "outcomes", version, about)]
 struct Cli {
+    /// The configuration file (TOML) of every stage; flags and the environment override it.
+    #[arg(long, global = true, env = "OUTCOMES_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log lines for people (text) or one JSON object per line (json) [default: text].
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,46 +59,93 @@ enum Command {
     /// Loads events into the Parquet event lake.
     Ingest(commands::IngestArgs),
     /// Builds the indicator tables from the lake for an as-of date.
-    Transform {
-        /// The event lake.
-        #[arg(long)]
-        lake: PathBuf,
-        /// Output folder; tables go to OUT/tables/.
-        #[arg(long)]
-        out: PathBuf,
-        /// The knowledge date (YYYY-MM-DD): only events recorded by then count.
-        #[arg(long)]
-        as_of: NaiveDate,
-        /// TOML configuration (wage floors); defaults apply without it.
-        #[arg(long)]
-        config: Option<PathBuf>,
-    },
+    Transform(commands::TransformArgs),
     /// Publishes an indicator snapshot for a consortium and period.
     Report(commands::ReportArgs),
+    /// Shows the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Prints every setting's effective value and where it came from, secrets masked: as a
+    /// command would see it when given after `--` (`outcomes config show -- ingest --group g`).
+    Show {
+        /// A command line to apply the flags of.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+}
+
+impl Command {
+    /// Applies the flags that override configuration settings.
+    fn apply_flags(&self, loaded: &mut Loaded) -> anyhow::Result<()> {
+        match self {
+            Command::Generate(args) => args.apply_flags(loaded),
+            Command::Ingest(args) => args.apply_flags(loaded),
+            Command::Transform(args) => args.apply_flags(loaded),
+            Command::Report(args) => args.apply_flags(loaded),
+            Command::Demo { .. } | Command::Validate { .. } | Command::Config(_) => Ok(()),
+        }
+    }
+}
+
+/// The configuration a command line runs with: file, environment, then its flags.
+fn configuration(cli: &Cli) -> anyhow::Result<Loaded> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let mut loaded = Loaded::load(cli.config.as_deref(), &env)?;
+    loaded.flag("log.format", "--log-format", cli.log_format)?;
+    cli.command.apply_flags(&mut loaded)?;
+    Ok(loaded)
+}
+
+fn init_logging(log: &config::LogSection) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&log.filter)
+        .with_context(|| format!("log.filter {:?} is not a tracing filter", log.filter))?;
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let installed = match log.format {
+        LogFormat::Text => subscriber.try_init(),
+        LogFormat::Json => subscriber
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+    };
+    installed.map_err(|error| anyhow::anyhow!("cannot set up logging: {error}"))
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let loaded = configuration(&cli)?;
+    init_logging(&loaded.config.log)?;
+    match cli.command {
+        Command::Demo { out, participants } => demo::run(&out, participants),
+        Command::Generate(args) => commands::generate(&args, &loaded),
+        Command::Validate { file, consortium } => commands::validate(&file, &consortium),
+        Command::Ingest(args) => commands::ingest(&args, &loaded),
+        Command::Transform(args) => commands::transform(&args, &loaded),
+        Command::Report(args) => commands::report(&args, &loaded),
+        Command::Config(ConfigCommand::Show { command }) => {
+            let shown = if command.is_empty() {
+                loaded
+            } else {
+                let inner =
+                    Cli::try_parse_from(std::iter::once("outcomes".to_owned()).chain(command))?;
+                configuration(&Cli {
+                    config: inner.config.or(cli.config),
+                    ..inner
+                })?
+            };
+            println!("{}", shown.show().trim_fmt());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("OUTCOMES_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo { out, participants } => demo::run(&out, participants),
-        Command::Generate(args) => commands::generate(&args),
-        Command::Validate { file, consortium } => commands::validate(&file, &consortium),
-        Command::Ingest(args) => commands::ingest(&args),
-        Command::Transform {
-            lake,
-            out,
-            as_of,
-            config,
-        } => commands::transform(lake, out, as_of, config.as_deref()),
-        Command::Report(args) => commands::report(&args),
-    };
-    match result {
+    match run(Cli::parse()) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");

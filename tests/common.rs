@@ -43,6 +43,13 @@ pub fn run(command: &mut Command) -> Output {
     output
 }
 
+/// A valid intake event of north-shore as one NDJSON line, its event id made from `n`.
+pub fn intake(n: u32, person: &str) -> String {
+    format!(
+        r#"{{"event_id":"3f2b8c1e-5a4d-4e6f-9b7a-{n:012}","event_type":"intake","schema_version":1,"consortium_id":"north-shore","agency_id":"harbor-works","participant_id":"{person}","occurred_on":"2026-01-05","recorded_at":"2026-01-05T10:00:00Z","payload":{{"referral_source":"school"}}}}"#
+    )
+}
+
 /// Reads a Parquet table written by the pipeline.
 pub fn table(path: &Path) -> DataFrame {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -19,19 +19,28 @@ struct Broker {
 
 impl Broker {
     fn start() -> Broker {
+        Self::start_with(|_, _| Vec::new())
+    }
+
+    /// A broker whose start `setup` adjusts: given the folder and the client port (the next
+    /// two ports are free too), it writes files and returns kafka.sh's environment.
+    fn start_with(setup: impl FnOnce(&Path, u16) -> Vec<(&'static str, String)>) -> Broker {
         let folder = scratch();
-        // A port pair (client, controller) that is free now.
+        // Three ports in a row (client, controller, one more listener) that are free now.
         let port = loop {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let port = probe.local_addr().unwrap().port();
-            if port < 60000 && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+            if port < 60000 && free(port + 1) && free(port + 2) {
                 break port;
             }
         };
+        let env = setup(folder.path(), port);
         let output = run(Command::new(repo().join("deploy/kafka/kafka.sh"))
             .arg("start")
-            .arg(folder.path())
-            .arg(port.to_string()));
+            .arg(folder.path().join("broker"))
+            .arg(port.to_string())
+            .envs(env));
         let line = String::from_utf8_lossy(&output.stdout).trim().to_owned();
         let bootstrap = line
             .strip_prefix("KAFKA_BOOTSTRAP=")
@@ -43,7 +52,7 @@ impl Broker {
     fn script(&self, action: &str) {
         run(Command::new(repo().join("deploy/kafka/kafka.sh"))
             .arg(action)
-            .arg(self.folder.path()));
+            .arg(self.folder.path().join("broker")));
     }
 
     fn topic(&self, name: &str, partitions: u32, config: &[&str]) {
@@ -55,7 +64,7 @@ impl Drop for Broker {
     fn drop(&mut self) {
         let _ = Command::new(repo().join("deploy/kafka/kafka.sh"))
             .arg("stop")
-            .arg(self.folder.path())
+            .arg(self.folder.path().join("broker"))
             .output();
     }
 }
@@ -377,7 +386,9 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
         records.push((topic.clone(), format!("{consortium}:bad"), value.clone()));
     }
     let expected = records.len() as u64;
-    let publisher = outcomes_ingest::Publisher::new(&bootstrap).unwrap();
+    let publisher =
+        outcomes_ingest::Publisher::new(&outcomes_ingest::KafkaClient::new(bootstrap.clone()))
+            .unwrap();
     tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(
@@ -856,4 +867,350 @@ fn kafka_and_files_give_the_same_report() {
         );
     }
     assert!(snapshots[0]["rows"].as_array().unwrap().len() > 2);
+}
+
+/// A broker with a second listener that takes SASL over TLS only, as managed clusters do: its
+/// certificate is signed by a CA made here with openssl, `producer` is a PLAIN user and
+/// `ingest` a SCRAM-SHA-512 user (created by Kafka's storage tool when the broker is formatted).
+struct SecureBroker {
+    broker: Broker,
+    /// `127.0.0.1:PORT` of the SASL_SSL listener.
+    address: String,
+}
+
+const INGEST_PASSWORD: &str = "ingest-secret";
+const PRODUCER_PASSWORD: &str = "producer-secret";
+
+fn openssl(dir: &Path, args: &[&str]) {
+    run(Command::new("openssl").current_dir(dir).args(args));
+}
+
+/// A self-signed CA in `dir`: `NAME.key` and `NAME.pem`.
+fn make_ca(dir: &Path, name: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+        ],
+    );
+}
+
+impl SecureBroker {
+    fn start() -> SecureBroker {
+        let mut address = String::new();
+        let broker = Broker::start_with(|dir, port| {
+            make_ca(dir, "ca");
+            openssl(
+                dir,
+                &[
+                    "req",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-keyout",
+                    "broker.key",
+                    "-out",
+                    "broker.csr",
+                ],
+            );
+            std::fs::write(dir.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+            openssl(
+                dir,
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    "broker.csr",
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-days",
+                    "2",
+                    "-extfile",
+                    "san.cnf",
+                    "-out",
+                    "broker.pem",
+                ],
+            );
+            openssl(
+                dir,
+                &[
+                    "pkcs12",
+                    "-export",
+                    "-in",
+                    "broker.pem",
+                    "-inkey",
+                    "broker.key",
+                    "-name",
+                    "broker",
+                    "-passout",
+                    "pass:changeit",
+                    "-out",
+                    "broker.p12",
+                ],
+            );
+            let (plain, controller, secure) = (port, port + 1, port + 2);
+            address = format!("127.0.0.1:{secure}");
+            let extra = dir.join("secure.properties");
+            std::fs::write(
+                &extra,
+                format!(
+                    "listeners=PLAINTEXT://127.0.0.1:{plain},CONTROLLER://127.0.0.1:{controller},SASL_SSL://{address}\n\
+                     advertised.listeners=PLAINTEXT://127.0.0.1:{plain},CONTROLLER://127.0.0.1:{controller},SASL_SSL://{address}\n\
+                     listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL\n\
+                     sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512\n\
+                     listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_producer=\"{PRODUCER_PASSWORD}\";\n\
+                     listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;\n\
+                     ssl.keystore.type=PKCS12\n\
+                     ssl.keystore.location={}\n\
+                     ssl.keystore.password=changeit\n\
+                     ssl.key.password=changeit\n",
+                    dir.join("broker.p12").display()
+                ),
+            )
+            .unwrap();
+            vec![
+                ("KAFKA_EXTRA_CONFIG", extra.display().to_string()),
+                (
+                    "KAFKA_FORMAT_ARGS",
+                    format!("--add-scram SCRAM-SHA-512=[name=ingest,password={INGEST_PASSWORD}]"),
+                ),
+            ]
+        });
+        SecureBroker { broker, address }
+    }
+
+    /// A file in the broker's folder (certificates).
+    fn file(&self, name: &str) -> std::path::PathBuf {
+        self.broker.folder.path().join(name)
+    }
+}
+
+/// A configuration file for clients of the secure listener.
+fn secure_client_config(
+    path: &Path,
+    address: &str,
+    ca: &Path,
+    mechanism: &str,
+    user: &str,
+    password_line: &str,
+) {
+    std::fs::write(
+        path,
+        format!(
+            "[kafka]\nbrokers = \"{address}\"\n\n[kafka.settings]\n\
+             \"security.protocol\" = \"SASL_SSL\"\n\
+             \"ssl.ca.location\" = {ca:?}\n\
+             \"sasl.mechanism\" = \"{mechanism}\"\n\
+             \"sasl.username\" = \"{user}\"\n{password_line}",
+            ca = ca.display().to_string()
+        ),
+    )
+    .unwrap();
+}
+
+/// A secured worker's process, its SCRAM password from the environment.
+fn secure_worker(config: &Path, lake: &Path, password: &str, log: &Path) -> Child {
+    outcomes()
+        .arg("--config")
+        .arg(config)
+        .args([
+            "ingest",
+            "--demo-key",
+            "--group",
+            "secure",
+            "--batch-seconds",
+            "1",
+        ])
+        .arg("--lake")
+        .arg(lake)
+        .env("OUTCOMES_KAFKA_SETTING_SASL_PASSWORD", password)
+        .env("OUTCOMES_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits up to 30 s for a worker that must give up; returns how long it took.
+fn exits_within_30_s(child: &mut Child, log: &Path) -> Duration {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert_eq!(
+                status.code(),
+                Some(2),
+                "{}",
+                std::fs::read_to_string(log).unwrap()
+            );
+            return started.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill_nine(child);
+    panic!(
+        "the worker kept retrying for 30 s:\n{}",
+        std::fs::read_to_string(log).unwrap()
+    );
+}
+
+#[test]
+fn a_secured_cluster_admits_the_right_credentials_and_refuses_wrong_ones() {
+    let broker = SecureBroker::start();
+    let dir = scratch();
+    let ca = broker.file("ca.pem");
+
+    // The generator produces as the PLAIN user, its password read from a file.
+    let password_file = dir.path().join("producer-password");
+    std::fs::write(&password_file, format!("{PRODUCER_PASSWORD}\n")).unwrap();
+    let producer = dir.path().join("producer.toml");
+    secure_client_config(
+        &producer,
+        &broker.address,
+        &ca,
+        "PLAIN",
+        "producer",
+        &format!(
+            "\"sasl.password\" = {{ file = {:?} }}\n",
+            password_file.display().to_string()
+        ),
+    );
+    let output = run(outcomes()
+        .arg("--config")
+        .arg(&producer)
+        .args([
+            "generate",
+            "--brokers",
+            &broker.address,
+            "--participants",
+            "30",
+        ])
+        .args(["--months", "12", "--seed", "5"]));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let expected: u64 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+
+    // The SCRAM user ingests all of it, its password from the environment.
+    let worker = dir.path().join("worker.toml");
+    secure_client_config(&worker, &broker.address, &ca, "SCRAM-SHA-512", "ingest", "");
+    let lake = dir.path().join("lake");
+    let log = dir.path().join("worker.log");
+    let mut child = secure_worker(&worker, &lake, INGEST_PASSWORD, &log);
+    wait_for(&lake, expected, Duration::from_secs(120));
+    terminate(&mut child);
+    assert_exactly_once(&lake, expected);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains(INGEST_PASSWORD),
+        "the password is never logged:\n{text}"
+    );
+
+    // A wrong password: the worker stops within 30 s and says so.
+    let wrong = dir.path().join("wrong-password.log");
+    let mut child = secure_worker(
+        &worker,
+        &dir.path().join("lake-2"),
+        "not-the-password",
+        &wrong,
+    );
+    let took = exits_within_30_s(&mut child, &wrong);
+    let text = std::fs::read_to_string(&wrong).unwrap();
+    assert!(text.contains("SASL authentication failed"), "{text}");
+    println!("wrong password: stopped after {took:?}");
+
+    // A CA that did not sign the broker's certificate: the same, naming the TLS handshake.
+    make_ca(dir.path(), "other-ca");
+    let untrusting = dir.path().join("untrusting.toml");
+    secure_client_config(
+        &untrusting,
+        &broker.address,
+        &dir.path().join("other-ca.pem"),
+        "SCRAM-SHA-512",
+        "ingest",
+        "",
+    );
+    let untrusted = dir.path().join("untrusted.log");
+    let mut child = secure_worker(
+        &untrusting,
+        &dir.path().join("lake-3"),
+        INGEST_PASSWORD,
+        &untrusted,
+    );
+    let took = exits_within_30_s(&mut child, &untrusted);
+    let text = std::fs::read_to_string(&untrusted).unwrap();
+    assert!(text.contains("TLS handshake failed"), "{text}");
+    println!("untrusted certificate: stopped after {took:?}");
+}
+
+#[test]
+fn a_worker_fenced_by_a_second_one_with_its_instance_id_stops_and_says_why() {
+    let bootstrap = shared_broker();
+    let dir = scratch();
+    let lake = dir.path().join("lake");
+    topic(&bootstrap, "outcomes.twins.intake", 1, &[]);
+    let pattern = r"^outcomes\.twins\..*";
+    let first_log = dir.path().join("first.log");
+    let metrics = free_local_address();
+    let mut first = worker_with(
+        &bootstrap,
+        &lake,
+        "twins",
+        pattern,
+        &first_log,
+        &["--instance-id", "twin", "--metrics", &metrics],
+    );
+    // The first holds the partition before the second starts.
+    let started = Instant::now();
+    let holds = || {
+        std::net::TcpStream::connect(&metrics).is_ok() && {
+            let health: serde_json::Value =
+                serde_json::from_str(&http_get(&metrics, "/healthz").1).unwrap();
+            health["holds_partitions"] == true
+        }
+    };
+    while !holds() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{}",
+            std::fs::read_to_string(&first_log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let second_log = dir.path().join("second.log");
+    let mut second = worker_with(
+        &bootstrap,
+        &lake,
+        "twins",
+        pattern,
+        &second_log,
+        &["--instance-id", "twin"],
+    );
+    let took = exits_within_30_s(&mut first, &first_log);
+    let text = std::fs::read_to_string(&first_log).unwrap();
+    assert!(text.contains("instance id"), "{text}");
+    println!("fenced worker stopped after {took:?}");
+    assert!(
+        second.try_wait().unwrap().is_none(),
+        "the second keeps running"
+    );
+    terminate(&mut second);
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{compare_with_reference, outcomes, python, repo, run, scratch};
+use crate::common::{compare_with_reference, intake, outcomes, python, repo, run, scratch};
 
 fn ingest_feed(feed: &Path, lake: &Path) -> Vec<String> {
     let mut outputs = Vec::new();
@@ -86,7 +86,7 @@ fn generated_feed_through_files_matches_the_reference_and_reproduces() {
     // Done in parts of a few thousand events, split by person, the tables still match the
     // reference (the lake has tens of thousands of visible events: several parts).
     let config = dir.path().join("parts.toml");
-    std::fs::write(&config, "events_per_part = 5000\n").unwrap();
+    std::fs::write(&config, "[transform]\nevents_per_part = 5000\n").unwrap();
     let in_parts = dir.path().join("out-in-parts");
     run(outcomes()
         .args(["transform", "--as-of", "2026-10-31", "--lake"])
@@ -240,7 +240,7 @@ fn hand_worked_fixture_lake_matches_the_reference() {
         .arg(&lake));
     // The as_of of the hand-worked values, and an earlier one.
     let config = dir.path().join("floors.toml");
-    std::fs::write(&config, "[consortia.harbor]\nwage_floor = 15.5\n").unwrap();
+    std::fs::write(&config, "[transform.consortia.harbor]\nwage_floor = 15.5\n").unwrap();
     for as_of in ["2024-06-15", "2024-02-29"] {
         let out = dir.path().join(format!("out-{as_of}"));
         run(outcomes()
@@ -262,5 +262,86 @@ fn hand_worked_fixture_lake_matches_the_reference() {
             .arg(repo().join("tests/reference/compare.py"))
             .arg(out.join("tables"))
             .arg(&reference));
+    }
+}
+
+#[test]
+fn a_cut_off_file_keeps_its_last_line_for_later_and_a_binary_one_is_refused() {
+    let dir = scratch();
+    let lake = dir.path().join("lake");
+    let feed = dir.path().join("feed.ndjson");
+    let ingest = || {
+        let output = outcomes()
+            .args([
+                "ingest",
+                "--demo-key",
+                "--consortium",
+                "north-shore",
+                "--lake",
+            ])
+            .arg(&lake)
+            .arg("--from-file")
+            .arg(&feed)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // A writer has written one line and half of the second.
+    let second = intake(2, "person-2");
+    let (head, tail) = second.split_at(second.len() / 2);
+    std::fs::write(&feed, format!("{}\n{head}", intake(1, "person-1"))).unwrap();
+    let (code, stdout, _) = ingest();
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("1 stored, 0 rejected"), "{stdout}");
+    assert!(stdout.contains("end inside their last line"), "{stdout}");
+    let validated = outcomes()
+        .args(["validate", "--consortium", "north-shore"])
+        .arg(&feed)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&validated.stdout);
+    assert_eq!(validated.status.code(), Some(1), "{text}");
+    assert!(text.contains("line 2: incomplete"), "{text}");
+
+    // The writer finishes the line: the next load stores it, and nothing is rejected.
+    std::fs::write(&feed, format!("{}\n{head}{tail}\n", intake(1, "person-1"))).unwrap();
+    let (code, stdout, _) = ingest();
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("1 stored, 0 rejected, 1 already in the lake"),
+        "{stdout}"
+    );
+
+    // A compressed file is refused whole, by name, for ingest and validate alike.
+    let gzipped = dir.path().join("feed-2.ndjson");
+    std::fs::write(&gzipped, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]).unwrap();
+    for command in [
+        vec![
+            "ingest",
+            "--demo-key",
+            "--consortium",
+            "north-shore",
+            "--lake",
+            "lake",
+            "--from-file",
+        ],
+        vec!["validate", "--consortium", "north-shore"],
+    ] {
+        let output = outcomes()
+            .args(&command)
+            .arg(&gzipped)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(
+            text.contains("feed-2.ndjson") && text.contains("gzip"),
+            "{text}"
+        );
     }
 }

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod configuration;
 mod kafka;
 mod pipeline;
 mod report_page;

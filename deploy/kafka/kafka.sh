@@ -13,7 +13,10 @@
 #   kafka.sh status DIR                    exit 0 if the broker of DIR runs
 #
 # Environment: KAFKA_HEAP_OPTS (default -Xms256M -Xmx768M), KAFKA_JVM_OPTS (extra JVM flags),
-# KAFKA_START_TIMEOUT (seconds, default 90), KAFKA_LOG_LEVEL (default WARN).
+# KAFKA_START_TIMEOUT (seconds, default 90), KAFKA_LOG_LEVEL (default WARN);
+# for 'start' only: KAFKA_EXTRA_CONFIG (a properties file appended to server.properties, its
+# keys overriding the generated ones: more listeners, TLS, SASL) and KAFKA_FORMAT_ARGS (more
+# arguments of the storage format, e.g. --add-scram SCRAM-SHA-512=[name=u,password=p]).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,7 +27,7 @@ die() { echo "kafka.sh: $*" >&2; exit 1; }
 note() { echo "kafka.sh: $*" >&2; }
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -242,12 +245,18 @@ cmd_start() {
     [[ -z "$(running_pid "$dir")" ]] || die "a broker already runs for $dir"
     check_ports_free "$port"
     write_config "$dir" "$port" "$((port + 1))"
+    if [[ -n "${KAFKA_EXTRA_CONFIG:-}" ]]; then
+        [[ -f "$KAFKA_EXTRA_CONFIG" ]] || die "KAFKA_EXTRA_CONFIG=$KAFKA_EXTRA_CONFIG is not a file"
+        { echo; echo "# From $KAFKA_EXTRA_CONFIG (later keys win)"; cat "$KAFKA_EXTRA_CONFIG"; } >>"$dir/server.properties"
+    fi
+    local -a format_args=()
+    read -r -a format_args <<<"${KAFKA_FORMAT_ARGS:-}"
     mkdir -p "$dir/logs"
     local cid
     cid="$(random_cluster_id)"
     if ! java -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
             -cp "$LIB/*" kafka.tools.StorageTool format --standalone \
-            -t "$cid" -c "$dir/server.properties" >"$dir/logs/format.out" 2>&1; then
+            -t "$cid" -c "$dir/server.properties" "${format_args[@]}" >"$dir/logs/format.out" 2>&1; then
         cat "$dir/logs/format.out" >&2
         die "formatting $dir failed"
     fi

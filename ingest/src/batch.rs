@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use outcomes_schemas::{Origin, Reason, Validator};
+use tracing::info;
 
 use crate::columns::{EventColumns, Position, RejectedColumns};
 use crate::error::IngestError;
-use crate::lake::Lake;
+use crate::lake::{Committed, Lake};
 use crate::source::{SourceId, Stream};
 
 /// When a batch is flushed: whichever limit is reached first.
@@ -51,6 +52,8 @@ pub struct Tally {
     pub already_stored: u64,
     /// Lake files written (events and rejected).
     pub files: u64,
+    /// Files whose last line was cut off inside a message: not stored, left for the next load.
+    pub incomplete: u64,
 }
 
 impl Tally {
@@ -65,6 +68,7 @@ impl Tally {
         self.stored += other.stored;
         self.already_stored += other.already_stored;
         self.files += other.files;
+        self.incomplete += other.incomplete;
         for (mine, theirs) in self.rejected.iter_mut().zip(other.rejected) {
             *mine += theirs;
         }
@@ -199,6 +203,7 @@ impl Batch {
             rejected.as_ref(),
             now,
         )?;
+        self.log_commit(first, &committed);
         let mut tally = std::mem::take(&mut self.tally);
         tally.files = 1 + u64::from(committed.rejected_file.is_some());
         self.first = None;
@@ -209,6 +214,44 @@ impl Batch {
             rejected,
             last: self.last,
         })
+    }
+}
+
+impl Batch {
+    /// One line per committed batch, with its source position range and its files as fields
+    /// (one JSON object's keys under `--log-format json`).
+    fn log_commit(&self, first: i64, committed: &Committed) {
+        let consortium = self.stream.consortium.as_str();
+        let file = committed.events_file.display();
+        let rejected_file = committed
+            .rejected_file
+            .as_ref()
+            .map(|f| f.display().to_string());
+        match &self.stream.source {
+            SourceId::Kafka { topic, partition } => info!(
+                consortium,
+                %topic,
+                partition,
+                first_offset = first,
+                last_offset = self.last,
+                events = committed.events,
+                rejected = committed.rejected,
+                %file,
+                rejected_file,
+                "batch committed"
+            ),
+            SourceId::File { name } => info!(
+                consortium,
+                source_file = %name,
+                first_line = first,
+                last_line = self.last,
+                events = committed.events,
+                rejected = committed.rejected,
+                %file,
+                rejected_file,
+                "batch committed"
+            ),
+        }
     }
 }
 

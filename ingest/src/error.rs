@@ -2,6 +2,32 @@
 
 use std::path::PathBuf;
 
+/// Why the cluster will not take the worker, phrased as what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// SASL authentication failed.
+    #[error(
+        "SASL authentication failed: the user name or password is wrong, or the mechanism is \
+         not enabled for this user (check sasl.mechanism, sasl.username and sasl.password)"
+    )]
+    Credentials,
+    /// The TLS handshake failed.
+    #[error(
+        "the TLS handshake failed: the broker's certificate is not trusted or does not name \
+         the host (check ssl.ca.location), or the listener does not speak TLS"
+    )]
+    Certificate,
+    /// Another process joined the group with this worker's `group.instance.id`.
+    #[error(
+        "another worker joined the group with this worker's instance id; each worker needs \
+         its own (ingest.instance_id)"
+    )]
+    Fenced,
+    /// Any other error librdkafka calls fatal, with its reason.
+    #[error("librdkafka reports a fatal error: {0}")]
+    Fatal(String),
+}
+
 /// An ingest failure: the worker or file load cannot go on without help.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -22,6 +48,15 @@ pub enum IngestError {
         /// The cause.
         #[source]
         source: std::io::Error,
+    },
+    /// A file to ingest is not NDJSON text (compressed, binary, UTF-16); nothing of it is
+    /// stored.
+    #[error("{path} is not an NDJSON text file: it holds {what}; nothing of it was loaded")]
+    NotText {
+        /// The file.
+        path: PathBuf,
+        /// What it looks like.
+        what: String,
     },
     /// A Parquet file could not be written.
     #[error("cannot write Parquet file {path}")]
@@ -55,6 +90,14 @@ pub enum IngestError {
         /// The cause.
         #[source]
         source: rdkafka::error::KafkaError,
+    },
+    /// The cluster refuses the worker for good: retrying cannot help, so the worker stops.
+    #[error("Kafka refused the worker ({code}): {refusal}")]
+    Refused {
+        /// Which refusal, with the settings to check.
+        refusal: Refusal,
+        /// librdkafka's error code.
+        code: rdkafka::error::RDKafkaErrorCode,
     },
     /// The settings are unusable.
     #[error("invalid setting: {0}")]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use outcomes_schemas::{ConsortiumId, Validator};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::batch::{Batch, BatchLimits, Tally};
 use crate::error::IngestError;
@@ -92,6 +92,12 @@ impl FileIngest {
         };
         let file = File::open(path).map_err(io)?;
         let mut reader = NdjsonReader::new(BufReader::with_capacity(1 << 18, file));
+        if let Some(what) = reader.not_text().map_err(io)? {
+            return Err(IngestError::NotText {
+                path: path.to_path_buf(),
+                what,
+            });
+        }
         let mut batch = Batch::new(stream);
         let mut tally = Tally::default();
         let mut skipped = 0;
@@ -105,6 +111,16 @@ impl FileIngest {
             match line {
                 Line::Blank => batch.cover(number),
                 Line::Message(value) => batch.push(&self.validator, value, number, Utc::now()),
+                // The last line; left out of the batch, so the grown file's next load reads it.
+                Line::Incomplete(_) => {
+                    warn!(
+                        file = %path.display(),
+                        line = number,
+                        "the file ends inside line {number} (still being written, or cut off); \
+                         it is left for the next load"
+                    );
+                    tally.incomplete += 1;
+                }
             }
             if batch.is_full(&self.limits) {
                 tally.add(&batch.commit(&self.lake, Utc::now())?.tally);

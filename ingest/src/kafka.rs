@@ -32,7 +32,8 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tracing::{info, warn};
 
 use crate::batch::{Batch, BatchLimits, Flushed, Tally};
-use crate::error::IngestError;
+use crate::client::KafkaClient;
+use crate::error::{IngestError, Refusal};
 use crate::lake::Lake;
 use crate::metrics::Metrics;
 use crate::source::{SourceId, Stream};
@@ -40,8 +41,8 @@ use crate::source::{SourceId, Stream};
 /// How a Kafka worker runs.
 #[derive(Debug, Clone)]
 pub struct KafkaSettings {
-    /// Bootstrap servers, `HOST:PORT[,HOST:PORT]`.
-    pub brokers: String,
+    /// How to reach the cluster: bootstrap servers and librdkafka settings (security).
+    pub client: KafkaClient,
     /// Consumer group; workers in one group share the partitions.
     pub group: String,
     /// Topic regular expression (EVENTS.md's pattern by default).
@@ -63,9 +64,9 @@ pub struct KafkaSettings {
 
 impl KafkaSettings {
     /// Settings with the contract's topic pattern and default limits.
-    pub fn new(brokers: impl Into<String>, group: impl Into<String>) -> Self {
+    pub fn new(client: KafkaClient, group: impl Into<String>) -> Self {
         Self {
-            brokers: brokers.into(),
+            client,
             group: group.into(),
             topics: outcomes_schemas::DEFAULT_TOPIC_PATTERN.to_owned(),
             limits: BatchLimits::default(),
@@ -210,13 +211,15 @@ pub async fn run(
         metrics: Arc::clone(&metrics),
         high_watermarks: Arc::clone(&high_watermarks),
     };
-    let consumer: WorkerConsumer = consumer_config(&settings)
+    let consumer: WorkerConsumer = consumer_config(&settings)?
         .create_with_context(context)
         .map_err(kafka("creating the consumer"))?;
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &settings.brokers)
-        .set("enable.idempotence", "true")
-        .set("message.timeout.ms", "300000")
+    let producer: FutureProducer = settings
+        .client
+        .producer_config(&[
+            ("enable.idempotence", "true".to_owned()),
+            ("message.timeout.ms", "300000".to_owned()),
+        ])?
         .create()
         .map_err(kafka("creating the dead-letter producer"))?;
     // A subscription pattern is a regex only when it starts with `^`.
@@ -228,7 +231,7 @@ pub async fn run(
     consumer
         .subscribe(&[pattern.as_str()])
         .map_err(kafka("subscribing"))?;
-    info!(brokers = %settings.brokers, group = %settings.group, pattern = %pattern, "ingest worker started");
+    info!(brokers = %settings.client.brokers, group = %settings.group, pattern = %pattern, "ingest worker started");
 
     let mut worker = Worker {
         settings,
@@ -242,46 +245,52 @@ pub async fn run(
         buffered: 0,
         tally: Tally::default(),
         broker_trouble: false,
+        refused: None,
     };
-    worker.consume(&consumer, shutdown).await;
+    if let Some((refusal, code)) = worker.consume(&consumer, shutdown).await {
+        // Nothing of the open batches is committed anywhere: their messages stay in Kafka for
+        // the next run (or the partitions' new owner) to read from the lake's watermark.
+        return Err(IngestError::Refused { refusal, code });
+    }
     worker.shut_down(&consumer).await;
     Ok(worker.tally)
 }
 
 /// The consumer's settings: offsets committed by the worker only, after the lake commit.
-fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", &settings.brokers)
-        .set("group.id", &settings.group)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .set(
+fn consumer_config(settings: &KafkaSettings) -> Result<ClientConfig, IngestError> {
+    let tuned = [
+        ("auto.offset.reset", "earliest".to_owned()),
+        (
             "session.timeout.ms",
             settings.session_timeout.as_millis().to_string(),
-        )
-        .set(
+        ),
+        (
             "topic.metadata.refresh.interval.ms",
             settings.metadata_refresh.as_millis().to_string(),
-        )
-        // librdkafka prefetches up to this much (all partitions together); it counts towards the
-        // worker's memory beside `max_buffered_bytes`.
-        .set(
+        ),
+        // librdkafka prefetches up to this much (all partitions together); it counts towards
+        // the worker's memory beside `max_buffered_bytes`.
+        (
             "queued.max.messages.kbytes",
             (PREFETCH_BYTES >> 10).to_string(),
-        )
-        // With a full prefetch queue, librdkafka by default waits a whole second before fetching
-        // again: a backlog would then be read in bursts with the worker idle in between.
-        .set("fetch.queue.backoff.ms", "20")
-        .set(
+        ),
+        // With a full prefetch queue, librdkafka by default waits a whole second before
+        // fetching again: a backlog would then be read in bursts with the worker idle between.
+        ("fetch.queue.backoff.ms", "20".to_owned()),
+        (
             "statistics.interval.ms",
             STATISTICS_INTERVAL.as_millis().to_string(),
-        );
+        ),
+    ];
+    let mut config = settings.client.consumer_config(&tuned)?;
+    config
+        .set("group.id", &settings.group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false");
     if let Some(id) = &settings.instance_id {
         config.set("group.instance.id", id);
     }
-    config
+    Ok(config)
 }
 
 struct Worker {
@@ -297,17 +306,50 @@ struct Worker {
     buffered: usize,
     tally: Tally,
     broker_trouble: bool,
+    /// Set when the cluster refuses the worker for good; the loop then stops.
+    refused: Option<(Refusal, RDKafkaErrorCode)>,
+}
+
+/// Whether an error means the cluster will not take this worker whatever it retries: wrong
+/// credentials, an untrusted certificate, a fenced instance id or another fatal error. Other
+/// errors (a broker down, a leader moving) pass as the cluster recovers. A fatal error's event
+/// carries only `_FATAL`; the client holds the original code and reason.
+fn refusal(consumer: &WorkerConsumer, error: &KafkaError) -> Option<(Refusal, RDKafkaErrorCode)> {
+    match error {
+        KafkaError::MessageConsumptionFatal(code) => Some(match consumer.client().fatal_error() {
+            Some((RDKafkaErrorCode::FencedInstanceId, _)) => {
+                (Refusal::Fenced, RDKafkaErrorCode::FencedInstanceId)
+            }
+            Some((code, reason)) => (Refusal::Fatal(reason), code),
+            None => (Refusal::Fatal(error.to_string()), *code),
+        }),
+        KafkaError::MessageConsumption(
+            code @ (RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed),
+        ) => Some((Refusal::Credentials, *code)),
+        KafkaError::MessageConsumption(code @ RDKafkaErrorCode::SSL) => {
+            Some((Refusal::Certificate, *code))
+        }
+        _ => None,
+    }
 }
 
 impl Worker {
-    /// Reads messages, and flushes batches that come due, until `shutdown` resolves.
-    async fn consume(&mut self, consumer: &WorkerConsumer, shutdown: impl Future<Output = ()>) {
+    /// Reads messages, and flushes batches that come due, until `shutdown` resolves or the
+    /// cluster refuses the worker (returned).
+    async fn consume(
+        &mut self,
+        consumer: &WorkerConsumer,
+        shutdown: impl Future<Output = ()>,
+    ) -> Option<(Refusal, RDKafkaErrorCode)> {
         let mut tick = tokio::time::interval(STATISTICS_INTERVAL / 2);
         let mut messages = consumer.stream();
         tokio::pin!(shutdown);
         loop {
+            if let Some(refused) = self.refused.take() {
+                return Some(refused);
+            }
             tokio::select! {
-                () = &mut shutdown => break,
+                () = &mut shutdown => return None,
                 _ = tick.tick() => {
                     self.drop_revoked();
                     self.flush_due(consumer).await;
@@ -340,7 +382,11 @@ impl Worker {
         }
     }
 
-    fn note_trouble(&mut self, error: &KafkaError) {
+    fn note_trouble(&mut self, consumer: &WorkerConsumer, error: &KafkaError) {
+        if let Some(refused) = refusal(consumer, error) {
+            self.refused = Some(refused);
+            return;
+        }
         if !self.broker_trouble {
             warn!(%error, "Kafka is unavailable or failing; waiting and retrying (nothing is lost)");
             self.broker_trouble = true;
@@ -382,7 +428,7 @@ impl Worker {
                 )
                 .await;
             }
-            Err(error) => self.note_trouble(&error),
+            Err(error) => self.note_trouble(consumer, &error),
         }
     }
 

@@ -20,6 +20,7 @@
 //! ```
 
 mod batch;
+mod client;
 mod columns;
 mod error;
 mod file;
@@ -31,7 +32,8 @@ mod publish;
 mod source;
 
 pub use batch::{BatchLimits, Tally};
-pub use error::IngestError;
+pub use client::{KafkaClient, is_secret};
+pub use error::{IngestError, Refusal};
 pub use file::FileIngest;
 pub use kafka::{KafkaSettings, run as run_kafka};
 pub use lake::{Committed, Lake, Watermarks};

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use crate::client::KafkaClient;
 use crate::error::IngestError;
 
 /// An idempotent producer.
@@ -21,19 +21,20 @@ impl std::fmt::Debug for Publisher {
 }
 
 impl Publisher {
-    /// Connects to `brokers` (`HOST:PORT[,...]`).
-    pub fn new(brokers: &str) -> Result<Self, IngestError> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .set("enable.idempotence", "true")
-            .set("linger.ms", "20")
-            // Big enough for a too-large message to reach the broker (and be rejected there
-            // or by ingest), so that producers see the contract's limit, not the client's.
-            .set("message.max.bytes", "4194304")
-            .set("message.timeout.ms", "120000")
+    /// Connects as `client` says.
+    pub fn new(client: &KafkaClient) -> Result<Self, IngestError> {
+        let producer = client
+            .producer_config(&[
+                ("enable.idempotence", "true".to_owned()),
+                ("linger.ms", "20".to_owned()),
+                // Big enough for a too-large message to reach the broker (and be rejected there
+                // or by ingest), so that producers see the contract's limit, not the client's.
+                ("message.max.bytes", "4194304".to_owned()),
+                ("message.timeout.ms", "120000".to_owned()),
+            ])?
             .create()
             .map_err(|source| IngestError::Kafka {
-                context: format!("creating a producer for {brokers}"),
+                context: format!("creating a producer for {}", client.brokers),
                 source,
             })?;
         Ok(Self { producer })

@@ -120,3 +120,112 @@ fn every_reason_code_is_in_the_corpus() {
         );
     }
 }
+
+/// How long the fuzz driver runs: a few seconds in the test suite, as long as asked by hand
+/// (`OUTCOMES_FUZZ_SECONDS=600`; docs/RELIABILITY.md records the long runs).
+fn fuzz_seconds() -> u64 {
+    std::env::var("OUTCOMES_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+}
+
+/// A corpus message with a few random edits: a byte replaced, removed or inserted, or the rest
+/// cut off. Edits of valid messages reach far deeper into the parser than random bytes do.
+fn mutate((mut bytes, edits): (Vec<u8>, Vec<(usize, u8, u8)>)) -> Vec<u8> {
+    for (at, byte, kind) in edits {
+        let at = if bytes.is_empty() {
+            0
+        } else {
+            at % bytes.len()
+        };
+        match kind {
+            0 if !bytes.is_empty() => bytes[at] = byte,
+            1 if !bytes.is_empty() => {
+                bytes.remove(at);
+            }
+            2 => bytes.insert(at, byte),
+            _ => bytes.truncate(at),
+        }
+    }
+    bytes
+}
+
+/// The string values of `participant_id` and of `payload.employer_id`, if the input is a JSON
+/// object holding them: what no rejection detail may repeat.
+fn person_ids(bytes: &[u8]) -> Vec<String> {
+    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        return Vec::new();
+    };
+    [&value["participant_id"], &value["payload"]["employer_id"]]
+        .into_iter()
+        .filter_map(Value::as_str)
+        .filter(|id| id.len() >= 4)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Fuzzing the message parser (issue 13): random bytes and edited corpus messages, as many as
+/// fit in the time. Every input gets a verdict, never a panic; a rejection always says what was
+/// wrong and never repeats a person's or employer's id.
+#[test]
+fn the_parser_answers_every_input_without_a_panic_or_a_raw_id() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let cases = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/cases.json"));
+    let seeds: Vec<Vec<u8>> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|case| case["raw"].as_str())
+        .map(|raw| raw.as_bytes().to_vec())
+        .collect();
+    let inputs = prop_oneof![
+        1 => proptest::collection::vec(any::<u8>(), 0..512),
+        4 => (
+            proptest::sample::select(seeds),
+            proptest::collection::vec((any::<usize>(), any::<u8>(), 0u8..4), 1..6),
+        )
+            .prop_map(mutate),
+    ];
+    let validator = Validator::new(Pseudonymizer::new(b"fuzz").unwrap());
+    let consortium = ConsortiumId::new("north-shore").unwrap();
+    let tried = std::sync::atomic::AtomicU64::new(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(fuzz_seconds());
+    while std::time::Instant::now() < deadline {
+        let mut runner = TestRunner::new(Config {
+            cases: 5_000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let outcome = runner.run(&inputs, |bytes| {
+            tried.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            for topic_event_type in [None, Some("placement")] {
+                let origin = Origin {
+                    consortium: &consortium,
+                    topic_event_type,
+                };
+                if let Err(rejection) = validator.validate(&bytes, &origin) {
+                    prop_assert!(!rejection.detail.is_empty());
+                    for id in person_ids(&bytes) {
+                        prop_assert!(
+                            !rejection.detail.contains(&id),
+                            "the detail {:?} repeats the id {id:?}",
+                            rejection.detail
+                        );
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(failure) = outcome {
+            panic!("{failure}");
+        }
+    }
+    println!(
+        "parser fuzzed with {} inputs in {} s",
+        tried.into_inner(),
+        fuzz_seconds()
+    );
+}

@@ -1,19 +1,21 @@
-//! The transform's configuration file (TOML).
+//! The transform's settings: wage floors and the memory knob. The `outcomes` binary reads them
+//! from the `[transform]` section of its configuration file:
 //!
 //! ```toml
+//! [transform]
 //! # Hourly wage floor for `at_or_above_wage_floor`, for consortia not listed below.
 //! wage_floor = 7.25
 //! # Visible events per pass of the per-person steps; fewer use less memory.
 //! events_per_part = 20000000
 //!
-//! [consortia.north-shore]
+//! [transform.consortia.north-shore]
 //! wage_floor = 15.00
 //! ```
 
 use std::collections::BTreeMap;
 
 use polars::prelude::{Expr, lit, when};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The federal minimum wage, the floor unless a consortium sets its own.
 pub const DEFAULT_WAGE_FLOOR: f64 = 7.25;
@@ -21,8 +23,8 @@ pub const DEFAULT_WAGE_FLOOR: f64 = 7.25;
 /// Visible events per pass of the per-person steps by default: about 5 GiB at the peak.
 pub const DEFAULT_EVENTS_PER_PART: u64 = 20_000_000;
 
-/// Transform settings read from a file.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// Transform settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Hourly wage floor for consortia without their own (default 7.25).
@@ -39,7 +41,7 @@ pub struct Config {
 }
 
 /// Settings of one consortium.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsortiumConfig {
     /// This consortium's hourly wage floor (a state or local minimum wage).
@@ -64,12 +66,9 @@ impl Default for Config {
     }
 }
 
-/// The configuration file could not be used.
+/// The settings cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// Not valid TOML, or unknown or mistyped keys.
-    #[error("invalid configuration")]
-    Syntax(#[source] toml::de::Error),
     /// A wage floor that is not a finite, non-negative number.
     #[error("wage_floor {value} for {scope} must be a finite number of at least 0")]
     WageFloor {
@@ -84,12 +83,10 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Parses and checks a configuration file's text.
-    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(ConfigError::Syntax)?;
-        let floors = std::iter::once(("the default".to_owned(), config.wage_floor)).chain(
-            config
-                .consortia
+    /// The settings if every value is usable.
+    pub fn checked(self) -> Result<Self, ConfigError> {
+        let floors = std::iter::once(("the default".to_owned(), self.wage_floor)).chain(
+            self.consortia
                 .iter()
                 .map(|(id, c)| (format!("consortium {id}"), c.wage_floor)),
         );
@@ -98,10 +95,10 @@ impl Config {
                 return Err(ConfigError::WageFloor { scope, value });
             }
         }
-        if config.events_per_part == 0 {
+        if self.events_per_part == 0 {
             return Err(ConfigError::EventsPerPart);
         }
-        Ok(config)
+        Ok(self)
     }
 
     /// The wage floor of a consortium.
@@ -127,20 +124,26 @@ impl Config {
 mod tests {
     use super::*;
 
+    fn with(wage_floor: f64, events_per_part: u64) -> Config {
+        Config {
+            wage_floor,
+            events_per_part,
+            ..Config::default()
+        }
+    }
+
     #[test]
-    fn defaults_overrides_and_errors() {
-        let config = Config::from_toml("[consortia.north-shore]\nwage_floor = 15.0\n").unwrap();
+    fn floors_fall_back_to_the_default_and_unusable_values_are_refused() {
+        let mut config = Config::default();
+        config
+            .consortia
+            .insert("north-shore".into(), ConsortiumConfig { wage_floor: 15.0 });
+        let config = config.checked().unwrap();
         assert_eq!(config.wage_floor("north-shore"), 15.0);
         assert_eq!(config.wage_floor("south-bay"), 7.25);
-        assert!(Config::from_toml("wage_flor = 1").is_err());
-        assert!(Config::from_toml("wage_floor = -1.0").is_err());
-        assert!(Config::from_toml("events_per_part = 0").is_err());
-        assert_eq!(
-            Config::from_toml("events_per_part = 5")
-                .unwrap()
-                .events_per_part,
-            5
-        );
-        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+        assert!(with(-1.0, 5).checked().is_err());
+        assert!(with(f64::NAN, 5).checked().is_err());
+        assert!(with(7.25, 0).checked().is_err());
+        assert_eq!(with(0.0, 5).checked().unwrap().events_per_part, 5);
     }
 }

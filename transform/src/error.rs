@@ -20,15 +20,6 @@ pub enum TransformError {
         #[source]
         source: std::io::Error,
     },
-    /// The configuration file is unusable.
-    #[error("configuration file {path}")]
-    Config {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: crate::config::ConfigError,
-    },
     /// A computed table differs from its declaration in `outcomes_schemas::tables` (a defect
     /// of the program, reported instead of writing a table readers would misread).
     #[error("table {table} differs from its contract: {detail}")]

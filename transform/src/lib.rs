@@ -91,18 +91,6 @@ pub struct Summary {
     pub tables: Vec<WrittenTable>,
 }
 
-/// Reads the configuration file at `path`.
-pub fn load_config(path: &Path) -> Result<Config, TransformError> {
-    let text = fs::read_to_string(path).map_err(|source| TransformError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Config::from_toml(&text).map_err(|source| TransformError::Config {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 /// Computes the tables of section 2, lazily, from lake frames: the pure core of a run.
 ///
 /// `events` and `rejected` have the lake's columns (`docs/LAKE.md`), one row per source
