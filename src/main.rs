@@ -7,6 +7,7 @@ mod config;
 mod demo;
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -103,8 +104,10 @@ fn configuration(cli: &Cli) -> anyhow::Result<Loaded> {
 fn init_logging(log: &config::LogSection) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&log.filter)
         .with_context(|| format!("log.filter {:?} is not a tracing filter", log.filter))?;
+    // Colours only for a terminal: a journal or a log file would keep the escape codes.
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let installed = match log.format {
         LogFormat::Text => subscriber.try_init(),

@@ -226,7 +226,11 @@ fn ingest_refuses_to_run_without_a_key() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("OUTCOMES_PSEUDONYM_KEY is not set"));
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        text.contains("no pseudonymization key") && text.contains("OUTCOMES_PSEUDONYM_KEY"),
+        "{text}"
+    );
 }
 
 /// The reference's fixture lake has a hand-worked expected value for every cell

@@ -2,7 +2,7 @@
 # The project's test command (README): sets up what the tests need, then runs every test.
 #  - Python with DuckDB and pyarrow for the analyst-side checks (a venv in .venv, reused);
 #  - a real single-node Kafka broker from Maven jars, unless KAFKA_BOOTSTRAP names one;
-# and stops the broker again however the tests end.
+# and stops the broker again however the tests end; then the faults script at small sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +22,5 @@ echo "Kafka for the tests: $KAFKA_BOOTSTRAP"
 "$OUTCOMES_PYTHON" -m pytest -q -p no:cacheprovider tests/reference
 "$OUTCOMES_PYTHON" schemas/tests/corpus/check_schemas.py > /dev/null
 cargo test --workspace
+# Faults against the real components, at small sizes (bench/faults.py; large by hand).
+"$OUTCOMES_PYTHON" bench/faults.py

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use arrow_array::RecordBatch;
 use chrono::{DateTime, Utc};
 use outcomes_schemas::{Origin, Reason, Validator};
 use tracing::info;
@@ -86,6 +87,9 @@ pub(crate) struct Batch {
     opened: Instant,
     events: EventColumns,
     rejected: RejectedColumns,
+    /// The columns once finished for a commit that failed: a retry writes them again (the
+    /// builders are empty after finishing).
+    finished: Option<(RecordBatch, Option<RecordBatch>)>,
     tally: Tally,
 }
 
@@ -107,6 +111,7 @@ impl Batch {
             opened: Instant::now(),
             events: EventColumns::new(),
             rejected: RejectedColumns::new(),
+            finished: None,
             tally: Tally::default(),
         }
     }
@@ -178,22 +183,18 @@ impl Batch {
         self.bytes
     }
 
-    /// Writes the batch to the lake and starts a new one; returns what the batch did.
+    /// Writes the batch to the lake and starts a new one; returns what the batch did. When the
+    /// lake write fails (a full or read-only disk), the batch stays as it was, so that calling
+    /// this again commits the same rows.
     pub(crate) fn commit(
         &mut self,
         lake: &Lake,
         now: DateTime<Utc>,
     ) -> Result<Flushed, IngestError> {
-        let arrow = |source| IngestError::Arrow {
-            source_name: self.stream.source.to_string(),
-            source,
-        };
         let first = self.first.unwrap_or(self.last);
-        let events = self.events.finish().map_err(arrow)?;
-        let rejected = if self.rejected.len() > 0 {
-            Some(self.rejected.finish().map_err(arrow)?)
-        } else {
-            None
+        let (events, rejected) = match self.finished.take() {
+            Some(finished) => finished,
+            None => self.finish()?,
         };
         let committed = lake.commit(
             &self.stream,
@@ -202,7 +203,14 @@ impl Batch {
             &events,
             rejected.as_ref(),
             now,
-        )?;
+        );
+        let committed = match committed {
+            Ok(committed) => committed,
+            Err(error) => {
+                self.finished = Some((events, rejected));
+                return Err(error);
+            }
+        };
         self.log_commit(first, &committed);
         let mut tally = std::mem::take(&mut self.tally);
         tally.files = 1 + u64::from(committed.rejected_file.is_some());
@@ -218,6 +226,21 @@ impl Batch {
 }
 
 impl Batch {
+    /// The builders' columns as record batches (the builders are left empty).
+    fn finish(&mut self) -> Result<(RecordBatch, Option<RecordBatch>), IngestError> {
+        let arrow = |source| IngestError::Arrow {
+            source_name: self.stream.source.to_string(),
+            source,
+        };
+        let events = self.events.finish().map_err(arrow)?;
+        let rejected = if self.rejected.len() > 0 {
+            Some(self.rejected.finish().map_err(arrow)?)
+        } else {
+            None
+        };
+        Ok((events, rejected))
+    }
+
     /// One line per committed batch, with its source position range and its files as fields
     /// (one JSON object's keys under `--log-format json`).
     fn log_commit(&self, first: i64, committed: &Committed) {
@@ -259,7 +282,72 @@ impl Batch {
 pub(crate) struct Flushed {
     pub(crate) tally: Tally,
     /// The rejected rows, for the dead-letter topic.
-    pub(crate) rejected: Option<arrow_array::RecordBatch>,
+    pub(crate) rejected: Option<RecordBatch>,
     /// The last position committed.
     pub(crate) last: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outcomes_schemas::{ConsortiumId, Pseudonymizer};
+
+    fn intake(n: u32) -> String {
+        format!(
+            r#"{{"event_id":"3f2b8c1e-5a4d-4e6f-9b7a-{n:012}","event_type":"intake","schema_version":1,"consortium_id":"north-shore","agency_id":"harbor-works","participant_id":"P-{n}","occurred_on":"2026-01-05","recorded_at":"2026-01-05T10:00:00Z","payload":{{"referral_source":"school"}}}}"#
+        )
+    }
+
+    /// A full or read-only disk fails a commit; the retry must write the same rows, not the
+    /// empty builders (found by bench/faults.py: the retry stored an empty file for the range).
+    #[test]
+    fn a_commit_retried_after_a_failed_write_stores_every_row() {
+        let root = tempfile::tempdir().unwrap();
+        let lake = Lake::open(root.path()).unwrap();
+        let validator = Validator::new(Pseudonymizer::demo());
+        let stream = Stream {
+            consortium: ConsortiumId::new("north-shore").unwrap(),
+            source: SourceId::File {
+                name: "feed.ndjson".into(),
+            },
+        };
+        let mut batch = Batch::new(stream);
+        for line in 1..=3 {
+            batch.push(
+                &validator,
+                intake(line).as_bytes(),
+                i64::from(line),
+                Utc::now(),
+            );
+        }
+        // The consortium's folder cannot be made: a file is in its place.
+        let blocker = root.path().join("events").join("consortium=north-shore");
+        std::fs::write(&blocker, b"").unwrap();
+        assert!(batch.commit(&lake, Utc::now()).is_err());
+        std::fs::remove_file(&blocker).unwrap();
+        let flushed = batch.commit(&lake, Utc::now()).unwrap();
+        assert_eq!((flushed.tally.stored, flushed.last), (3, 3));
+
+        let files: Vec<_> = walk(&blocker);
+        assert_eq!(files.len(), 1, "{files:?}");
+        let reader = parquet::file::reader::SerializedFileReader::new(
+            std::fs::File::open(&files[0]).unwrap(),
+        )
+        .unwrap();
+        use parquet::file::reader::FileReader;
+        assert_eq!(reader.metadata().file_metadata().num_rows(), 3);
+    }
+
+    fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                found.extend(walk(&path));
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                found.push(path);
+            }
+        }
+        found
+    }
 }

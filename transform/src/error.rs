@@ -29,6 +29,18 @@ pub enum TransformError {
         /// The first difference.
         detail: String,
     },
+    /// A committed lake file is truncated or damaged; no table was written.
+    #[error(
+        "the lake file {path} is damaged or truncated; no table was written (restore the file \
+         from a backup of the lake)"
+    )]
+    DamagedLakeFile {
+        /// The file.
+        path: PathBuf,
+        /// What the Parquet reader said.
+        #[source]
+        source: polars::error::PolarsError,
+    },
     /// Polars failed while computing or writing a table.
     #[error("computing the tables failed")]
     Polars(#[source] polars::error::PolarsError),

@@ -151,6 +151,20 @@ pub(crate) fn scan(
     LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(TransformError::Polars)
 }
 
+/// The first committed lake file that cannot be read whole, as an error naming it. Reading
+/// every file is slow on a large lake; it runs only after a scan has failed.
+pub(crate) fn find_damaged(files: &LakeFiles) -> Option<TransformError> {
+    files.events.iter().chain(&files.rejected).find_map(|path| {
+        let read = std::fs::File::open(path)
+            .map_err(PolarsError::from)
+            .and_then(|file| ParquetReader::new(file).finish());
+        read.err().map(|source| TransformError::DamagedLakeFile {
+            path: path.clone(),
+            source,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

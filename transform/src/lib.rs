@@ -123,6 +123,26 @@ fn compute(
 /// Runs a transform: reads the lake, writes the tables.
 pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
     let files = LakeFiles::list(&settings.lake)?;
+    let mut staged = Staged::default();
+    match build(settings, &files, &mut staged) {
+        Ok(summary) => {
+            staged.publish()?;
+            Ok(summary)
+        }
+        // Polars' reader does not say which file it failed on: find it, so the user can.
+        Err(TransformError::Polars(error)) => {
+            Err(lake::find_damaged(&files).unwrap_or(TransformError::Polars(error)))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// The run's work: every table computed and written under a temporary name.
+fn build(
+    settings: &TransformSettings,
+    files: &LakeFiles,
+    staged: &mut Staged,
+) -> Result<Summary, TransformError> {
     let mut events = lake::scan(&files.events, &events_schema())?;
     let mut rejected = lake::scan(&files.rejected, &rejected_schema())?;
     if files.overlapping {
@@ -140,12 +160,12 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
         path: folder.clone(),
         source,
     })?;
-    let metadata = provenance(settings, &files);
+    let metadata = provenance(settings, files);
     // One table at a time: the facts they share are already computed, and grouping the
     // wage records for several tables at once would hold each grouping's state together.
     // The tables grouped from `episodes` and `placements` alone, and `measures` last, read
     // those two as just written.
-    let write = |table, frame| sort_check_write(table, frame, &folder, &metadata);
+    let mut write = |table, frame| sort_check_write(table, frame, &folder, &metadata, staged);
     let mut written = Vec::new();
     let (mut episodes, mut placements) = (None, None);
     for (table, frame) in tables.tables {
@@ -205,6 +225,7 @@ fn sort_check_write(
     frame: LazyFrame,
     folder: &Path,
     metadata: &[(String, String)],
+    staged: &mut Staged,
 ) -> Result<(DataFrame, WrittenTable), TransformError> {
     let started = std::time::Instant::now();
     let mut rows = frame
@@ -216,7 +237,10 @@ fn sort_check_write(
         .map_err(TransformError::Polars)?;
     contract::check(table, rows.schema())?;
     let path = folder.join(table.file_name());
-    write_table(&mut rows, &path, metadata.to_vec())?;
+    staged.add(
+        write_table(&mut rows, &path, metadata.to_vec())?,
+        path.clone(),
+    );
     tracing::debug!(
         %table,
         seconds = started.elapsed().as_secs_f64(),
@@ -230,12 +254,13 @@ fn sort_check_write(
     Ok((rows, written))
 }
 
-/// Writes a table atomically (temporary name, then rename), zstd-compressed, with metadata.
+/// Writes a table under a temporary name beside `path`, zstd-compressed, with metadata; returns
+/// the temporary name.
 fn write_table(
     table: &mut DataFrame,
     path: &Path,
     metadata: Vec<(String, String)>,
-) -> Result<(), TransformError> {
+) -> Result<PathBuf, TransformError> {
     let io = |source| TransformError::Io {
         path: path.to_path_buf(),
         source,
@@ -249,6 +274,35 @@ fn write_table(
         .set_parallel(false)
         .finish(table)
         .map_err(TransformError::Polars)?;
-    fs::rename(&temporary, path).map_err(io)?;
-    Ok(())
+    Ok(temporary)
+}
+
+/// Tables written under temporary names, renamed into place together once every table of the
+/// run is written: a run that fails (a damaged lake file, a full disk) leaves the previous
+/// tables as they were, never some tables of the new run beside old ones.
+#[derive(Default)]
+struct Staged {
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Staged {
+    fn add(&mut self, temporary: PathBuf, path: PathBuf) {
+        self.files.push((temporary, path));
+    }
+
+    fn publish(mut self) -> Result<(), TransformError> {
+        for (temporary, path) in std::mem::take(&mut self.files) {
+            fs::rename(&temporary, &path).map_err(|source| TransformError::Io { path, source })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    /// Removes what a failed run wrote.
+    fn drop(&mut self) {
+        for (temporary, _) in &self.files {
+            let _ = fs::remove_file(temporary);
+        }
+    }
 }
