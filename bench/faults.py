@@ -76,8 +76,8 @@ class Run:
         self.broker.script("stop")
 
     def produce(self, messages):
-        # About 15 messages per person over 24 months in the generator's feed.
-        people = max(10, messages // 15)
+        # About 12 messages per person over 24 months in the generator's feed.
+        people = max(10, messages // 11)
         out = subprocess.run(
             [self.args.binary, "generate", "--brokers", self.broker.bootstrap,
              "--participants", str(people), "--seed", str(random.randrange(1 << 30))],
