@@ -10,7 +10,10 @@
 //! key, done one after the other. Wage records, the bulk of the lake, are never held: they
 //! are streamed onto their jobs and summed per job and month as they are read.
 
+mod keys;
 mod walk;
+
+use std::sync::Arc;
 
 use outcomes_schemas::EventType;
 use outcomes_schemas::lake::col as event;
@@ -23,6 +26,7 @@ use crate::names::{
 };
 use crate::resolve::{correct, dedupe};
 use crate::rules::wage_status;
+use keys::KeyIndex;
 
 /// Facts derived from the visible events of a lake for one `as_of`.
 ///
@@ -104,9 +108,50 @@ pub(crate) struct Resolution {
     pub(crate) issues: DataFrame,
 }
 
-/// The rows of `frame` whose `on` columns occur in `values`, in `frame`'s order. A semi-join,
-/// not `is_in` with a literal list of the nominated rows: `perf` showed Polars copying such a
-/// list for every batch it filters (a fifth of the samples of a 10M run).
+/// A set of [`ROW`] numbers, as one bit per lake row: tested by [`RowSet::holds`] in the
+/// scans that read the nominated rows or leave the dropped ones out.
+///
+/// Neither `is_in` with a literal list nor a semi-join: `perf` showed Polars copying such a
+/// list and building a hash set from it for every batch it filters (a fifth of the samples of
+/// a 10M run), and a join holds the rows it probes; a bit per row is 1.2 MB at 10M rows and
+/// one load per test.
+#[derive(Clone)]
+struct RowSet(Arc<[u64]>);
+
+impl RowSet {
+    fn new(rows: &[IdxSize]) -> Self {
+        let words = rows.iter().max().map_or(0, |&last| last as usize / 64 + 1);
+        let mut bits = vec![0u64; words];
+        for &row in rows {
+            bits[row as usize / 64] |= 1 << (row % 64);
+        }
+        RowSet(bits.into())
+    }
+
+    fn contains(&self, row: IdxSize) -> bool {
+        self.0
+            .get(row as usize / 64)
+            .is_some_and(|word| word & (1 << (row % 64)) != 0)
+    }
+
+    /// Whether each row's [`ROW`] is in the set.
+    fn holds(&self) -> Expr {
+        let set = self.clone();
+        col(ROW).map(
+            move |rows| {
+                let held: BooleanChunked = rows
+                    .idx()?
+                    .iter()
+                    .map(|row| row.is_some_and(|row| set.contains(row)))
+                    .collect();
+                Ok(held.with_name(rows.name().clone()).into_column())
+            },
+            |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+        )
+    }
+}
+
+/// The rows of `frame` whose `on` columns occur in `values`, in `frame`'s order.
 fn matching(frame: LazyFrame, values: LazyFrame, on: &[&str]) -> LazyFrame {
     let args = JoinArgs {
         maintain_order: MaintainOrderJoin::Left,
@@ -132,7 +177,7 @@ fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, u6
     let named = named_ids(&links)?;
     let (copies, nominated) = nominate(&hashes, &named)?;
     drop(hashes); // 12 bytes per visible row, no longer needed while the lake is read again
-    let candidates = read_rows(visible, content, nominated)?;
+    let candidates = read_rows(visible, content, &nominated)?;
 
     let copies = matching(candidates.clone(), copies.lazy(), &[ROW]);
     let (discarded, duplicate_issues) = dedupe(copies, content)?;
@@ -203,7 +248,7 @@ fn named_ids(links: &DataFrame) -> PolarsResult<DataFrame> {
 ///
 /// Plain Rust on purpose: sorting the (hash, row) pairs and walking runs of equal hashes
 /// took a quarter of the time of Polars' hash aggregation and joins at 10M rows here.
-fn nominate(hashes: &DataFrame, named: &DataFrame) -> PolarsResult<(DataFrame, DataFrame)> {
+fn nominate(hashes: &DataFrame, named: &DataFrame) -> PolarsResult<(DataFrame, RowSet)> {
     let mut pairs: Vec<(u64, IdxSize)> = hashes
         .column("_hash")?
         .u64()?
@@ -223,25 +268,19 @@ fn nominate(hashes: &DataFrame, named: &DataFrame) -> PolarsResult<(DataFrame, D
             nominated.extend(rows);
         }
     }
-    let frame = |rows: Vec<IdxSize>| {
-        DataFrame::new(
-            rows.len(),
-            vec![IdxCa::from_vec(ROW.into(), rows).into_column()],
-        )
-    };
-    Ok((frame(copies)?, frame(nominated)?))
+    let copies = DataFrame::new(
+        copies.len(),
+        vec![IdxCa::from_vec(ROW.into(), copies).into_column()],
+    )?;
+    Ok((copies, RowSet::new(&nominated)))
 }
 
 /// Reads the nominated rows with their content and positions.
-fn read_rows(
-    visible: LazyFrame,
-    content: &[&str],
-    nominated: DataFrame,
-) -> PolarsResult<LazyFrame> {
+fn read_rows(visible: LazyFrame, content: &[&str], nominated: &RowSet) -> PolarsResult<LazyFrame> {
     let mut columns: Vec<Expr> = content.iter().map(|name| col(*name)).collect();
     columns.extend(POSITION.iter().map(|name| col(*name)));
     columns.push(col(ROW));
-    let rows = matching(visible, nominated.lazy(), &[ROW]);
+    let rows = visible.filter(nominated.holds());
     Ok(collect_compact(rows.select(columns))?.lazy())
 }
 
@@ -313,7 +352,8 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
         &[&walked[..], &[event::EXIT_OUTCOME]].concat(),
     ))?;
     let persons = person_codes(&tokens, first_code)?;
-    let coded = |frame: LazyFrame| with_person_code(frame, &persons);
+    let codes = KeyIndex::new(&persons, &[CONSORTIUM, PERSON], PERSON_CODE)?;
+    let coded = |frame: LazyFrame| with_person_code(frame, &codes);
     let tokens = coded(tokens.lazy()).collect()?;
     let placement = [
         event::JOB_ID,
@@ -366,18 +406,9 @@ fn person_codes(tokens: &DataFrame, first_code: IdxSize) -> PolarsResult<DataFra
 }
 
 /// `frame` with its person key replaced by the person's code (null for people without one).
-fn with_person_code(frame: LazyFrame, persons: &DataFrame) -> LazyFrame {
-    let join = JoinArgs {
-        maintain_order: MaintainOrderJoin::Left,
-        ..JoinArgs::new(JoinType::Left)
-    };
+fn with_person_code(frame: LazyFrame, persons: &KeyIndex) -> LazyFrame {
     frame
-        .join(
-            persons.clone().lazy(),
-            [col(CONSORTIUM), col(PERSON)],
-            [col(CONSORTIUM), col(PERSON)],
-            join,
-        )
+        .with_column(persons.code(PERSON_CODE))
         .drop(cols([PERSON]))
 }
 
@@ -431,34 +462,21 @@ fn retained(n: i32, as_of_days: i32) -> Expr {
 /// memory over records in lake order, so that float sums come out the same in every run.
 fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResult<[DataFrame; 2]> {
     let job_key = [CONSORTIUM, PERSON, event::JOB_ID];
-    let starts = jobs
+    let keyed = jobs
         .clone()
         .lazy()
-        .select([
-            col(PERSON_CODE),
-            col(event::JOB_ID),
-            col(c::placements::START_ON),
-            col("_job"),
-        ])
+        .select([col(PERSON_CODE), col(event::JOB_ID), col("_job")])
         .join(
             persons.clone().lazy(),
             [col(PERSON_CODE)],
             [col(PERSON_CODE)],
             JoinArgs::new(JoinType::Inner),
         )
-        .select([
-            col(CONSORTIUM),
-            col(PERSON),
-            col(event::JOB_ID),
-            col(c::placements::START_ON),
-            col("_job"),
-        ]);
-    let in_order = JoinArgs {
-        maintain_order: MaintainOrderJoin::Left,
-        ..JoinArgs::new(JoinType::Left)
-    };
+        .collect()?;
+    let job_of = KeyIndex::new(&keyed, &job_key, "_job")?;
     let joined = wages
-        .join(starts, key(&job_key), key(&job_key), in_order)
+        .with_column(job_of.code("_job"))
+        .with_column(start_of_job(jobs)?)
         .with_column(wage_status().alias(ISSUE));
     let attached = joined.clone().filter(col(ISSUE).is_null()).select([
         col("_job"),
@@ -484,6 +502,37 @@ fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResul
         .sort(["_job", "_month"], SortMultipleOptions::default())
         .collect()?;
     Ok([sums, items])
+}
+
+/// The `start_on` of each row's job (`_job`), null without one: a lookup in the jobs of the
+/// part, which are numbered consecutively, instead of a join of every wage record.
+fn start_of_job(jobs: &DataFrame) -> PolarsResult<Expr> {
+    let numbers = jobs.column("_job")?.idx()?;
+    let first = numbers.min().unwrap_or(0);
+    let days = jobs.column(c::placements::START_ON)?.cast(&DataType::Int32)?;
+    let mut starts = vec![None; jobs.height()];
+    for (job, start) in numbers.into_no_null_iter().zip(days.i32()?.iter()) {
+        if let Some(slot) = starts.get_mut((job - first) as usize) {
+            *slot = start;
+        }
+    }
+    let starts: Arc<[Option<i32>]> = starts.into();
+    Ok(col("_job")
+        .map(
+            move |jobs| {
+                let days: Int32Chunked = jobs
+                    .idx()?
+                    .iter()
+                    .map(|job| {
+                        let slot = job?.checked_sub(first)? as usize;
+                        starts.get(slot).copied().flatten()
+                    })
+                    .collect();
+                days.into_date().into_column().cast(&DataType::Date)
+            },
+            |_, field| Ok(Field::new(field.name().clone(), DataType::Date)),
+        )
+        .alias(c::placements::START_ON))
 }
 
 /// Each job's wage totals and the `placements` columns derived from the job alone.
@@ -597,11 +646,12 @@ pub(crate) fn derive(
     let parts = events.div_ceil(events_per_part.max(1)).max(1);
     // A filter on the few dropped row numbers: an anti-join in its place measured slower at
     // 10M (docs/BENCHMARKS.md) and would hold the wage records to keep their order.
-    let dropped = lit(resolution.dropped).implode(false);
+    let dropped: Vec<IdxSize> = resolution.dropped.idx()?.into_no_null_iter().collect();
+    let dropped = RowSet::new(&dropped);
     let kept = visible_events.filter(
         is_type(EventType::Retraction)
             .not()
-            .and(col(ROW).is_in(dropped, false).not()),
+            .and(dropped.holds().not()),
     );
     let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
     let mut facts = Vec::new();
