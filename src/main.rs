@@ -18,7 +18,10 @@ use tracing_subscriber::EnvFilter;
 
 /// Polars allocates and frees large column buffers all the time; the system allocator hands
 /// that memory back and forth to the kernel (page faults and zeroing were a fifth of the
-/// transform's time) and fragments across threads, which inflated peak RSS.
+/// transform's time) and fragments across threads, which inflated peak RSS. Built with
+/// `no_thp`: mimalloc would otherwise madvise its segments as huge pages, and on systems that
+/// honour that only on request (THP `madvise`) each first touch zeroed 2 MiB that mimalloc
+/// later purged, 40 % of a 10M-event transform's samples (docs/BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
