@@ -509,7 +509,9 @@ fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResul
 fn start_of_job(jobs: &DataFrame) -> PolarsResult<Expr> {
     let numbers = jobs.column("_job")?.idx()?;
     let first = numbers.min().unwrap_or(0);
-    let days = jobs.column(c::placements::START_ON)?.cast(&DataType::Int32)?;
+    let days = jobs
+        .column(c::placements::START_ON)?
+        .cast(&DataType::Int32)?;
     let mut starts = vec![None; jobs.height()];
     for (job, start) in numbers.into_no_null_iter().zip(days.i32()?.iter()) {
         if let Some(slot) = starts.get_mut((job - first) as usize) {
