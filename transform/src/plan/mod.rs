@@ -7,10 +7,12 @@
 //! duplicate candidates or corrections are read whole), then the kept rows by kind, each
 //! with only the columns its rule needs. Rules 3 to 5 stay within one person, so a lake of
 //! more than `events_per_part` visible events is split into parts by a hash of the person
-//! key, done one after the other. Wage records, the bulk of the lake, are never held: they
-//! are streamed onto their jobs and summed per job and month as they are read.
+//! key, decided once for every row ([`parts`]), and the parts are done one after the other.
+//! Wage records, the bulk of the lake, are never held: they are streamed onto their jobs and
+//! summed per job and month as they are read.
 
 mod keys;
+mod parts;
 mod walk;
 
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use crate::names::{
 use crate::resolve::{correct, dedupe};
 use crate::rules::wage_status;
 use keys::KeyIndex;
+use parts::{MAX_PARTS, RowParts};
 
 /// Facts derived from the visible events of a lake for one `as_of`.
 ///
@@ -170,10 +173,11 @@ fn id_hash(name: &str) -> Expr {
 /// ids that occur more than once or that a correction names. So the lake is read narrowly
 /// for the hash of every row's id and for the corrections (one pass), and once more for the
 /// few rows either nominates, with their content; a hash collision only adds a candidate.
-/// Returns the resolution and the number of visible rows.
-fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, u64)> {
+/// Returns the resolution, the visible rows (all in part 0) and their number.
+fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, RowParts, u64)> {
     let (hashes, links) = read_hashes_and_links(visible.clone())?;
     let visible_rows = hashes.height() as u64;
+    let parts = RowParts::one(hashes.column(ROW)?.idx()?);
     let named = named_ids(&links)?;
     let (copies, nominated) = nominate(&hashes, &named)?;
     drop(hashes); // 12 bytes per visible row, no longer needed while the lake is read again
@@ -206,7 +210,7 @@ fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, u6
     let mut dropped = discarded.column(ROW)?.as_materialized_series().clone();
     dropped.append(removed.column(ROW)?.as_materialized_series())?;
     let issues = duplicate_issues.vstack(&correction_issues)?;
-    Ok((Resolution { dropped, issues }, visible_rows))
+    Ok((Resolution { dropped, issues }, parts, visible_rows))
 }
 
 /// One narrow pass over the visible rows: every row's [`ROW`] and id hash, and the corrections
@@ -632,6 +636,20 @@ fn part_facts(
     Ok([kept.persons, walked.episodes, jobs, wages, issues])
 }
 
+/// Assigns each kept row to one of `parts` parts by a hash of its person key, in one narrow
+/// pass over the lake.
+fn split(row_parts: &mut RowParts, kept: LazyFrame, parts: u64) -> PolarsResult<()> {
+    let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
+    let part = col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(parts);
+    let assigned =
+        collect_streaming(kept.select([col(ROW), part.cast(DataType::UInt32).alias("_part")]))?;
+    row_parts.split(
+        assigned.column(ROW)?.idx()?,
+        assigned.column("_part")?.u32()?,
+    );
+    Ok(())
+}
+
 /// Runs rules 1 to 5 over the visible events (lake rows numbered by [`ROW`]).
 ///
 /// Rules 1 and 2 look at the whole lake (a correction may name anyone's event); rules 3 to 5
@@ -642,29 +660,36 @@ pub(crate) fn derive(
     as_of_days: i32,
     events_per_part: u64,
 ) -> PolarsResult<Facts> {
-    let (resolution, events) = timed("dedupe and corrections", || {
+    let (resolution, mut row_parts, events) = timed("dedupe and corrections", || {
         resolve(visible_events.clone(), content)
     })?;
     let parts = events.div_ceil(events_per_part.max(1)).max(1);
-    // A filter on the few dropped row numbers: an anti-join in its place measured slower at
-    // 10M (docs/BENCHMARKS.md) and would hold the wage records to keep their order.
-    let dropped: Vec<IdxSize> = resolution.dropped.idx()?.into_no_null_iter().collect();
-    let dropped = RowSet::new(&dropped);
-    let kept = visible_events.filter(
-        is_type(EventType::Retraction)
-            .not()
-            .and(dropped.holds().not()),
-    );
-    let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
+    if parts > MAX_PARTS {
+        return Err(PolarsError::ComputeError(
+            format!(
+                "{events} visible events in parts of {events_per_part} would make {parts} \
+                 parts, more than {MAX_PARTS}: raise events_per_part"
+            )
+            .into(),
+        ));
+    }
+    let kept = visible_events.filter(is_type(EventType::Retraction).not());
+    if parts > 1 {
+        timed("split into parts", || {
+            split(&mut row_parts, kept.clone(), parts)
+        })?;
+    }
+    // The dropped rows leave every part: a filter on row numbers, as an anti-join in its
+    // place measured slower at 10M (docs/BENCHMARKS.md) and would hold the wage records to
+    // keep their order.
+    row_parts.remove(resolution.dropped.idx()?);
     let mut facts = Vec::new();
     let (mut people, mut jobs): (IdxSize, IdxSize) = (0, 0);
     for part in 0..parts {
-        let rows = if parts == 1 {
-            kept.clone()
-        } else {
-            kept.clone()
-                .filter((col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(parts)).eq(lit(part)))
-        };
+        let part = u16::try_from(part).map_err(|_| {
+            PolarsError::ComputeError("more parts than part numbers can count".into())
+        })?;
+        let rows = kept.clone().filter(row_parts.holds(part));
         let part = part_facts(rows, people, jobs, as_of_days)?;
         let count = |frame: &DataFrame| {
             IdxSize::try_from(frame.height()).map_err(|_| {
