@@ -111,13 +111,29 @@ pub(crate) struct Resolution {
     pub(crate) issues: DataFrame,
 }
 
-/// A set of [`ROW`] numbers, as one bit per lake row: tested by [`RowSet::holds`] in the
-/// scans that read the nominated rows or leave the dropped ones out.
+/// Whether `test` holds for each row's [`ROW`]: how the scans select rows by number (the
+/// nominated rows, [`RowSet`]; each part's rows, [`RowParts`]).
 ///
 /// Neither `is_in` with a literal list nor a semi-join: `perf` showed Polars copying such a
 /// list and building a hash set from it for every batch it filters (a fifth of the samples of
-/// a 10M run), and a join holds the rows it probes; a bit per row is 1.2 MB at 10M rows and
-/// one load per test.
+/// a 10M run), and a join holds the rows it probes; a lookup by row number is one load per
+/// test.
+fn by_row(test: impl Fn(IdxSize) -> bool + Send + Sync + 'static) -> Expr {
+    col(ROW).map(
+        move |rows| {
+            let held: BooleanChunked = rows
+                .idx()?
+                .iter()
+                .map(|row| row.is_some_and(&test))
+                .collect();
+            Ok(held.with_name(rows.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// A set of [`ROW`] numbers, as one bit per lake row (1.2 MB at 10M rows): the rows that
+/// rules 1 and 2 read whole.
 #[derive(Clone)]
 struct RowSet(Arc<[u64]>);
 
@@ -140,17 +156,7 @@ impl RowSet {
     /// Whether each row's [`ROW`] is in the set.
     fn holds(&self) -> Expr {
         let set = self.clone();
-        col(ROW).map(
-            move |rows| {
-                let held: BooleanChunked = rows
-                    .idx()?
-                    .iter()
-                    .map(|row| row.is_some_and(|row| set.contains(row)))
-                    .collect();
-                Ok(held.with_name(rows.name().clone()).into_column())
-            },
-            |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
-        )
+        by_row(move |row| set.contains(row))
     }
 }
 
@@ -638,9 +644,9 @@ fn part_facts(
 
 /// Assigns each kept row to one of `parts` parts by a hash of its person key, in one narrow
 /// pass over the lake.
-fn split(row_parts: &mut RowParts, kept: LazyFrame, parts: u64) -> PolarsResult<()> {
+fn split(row_parts: &mut RowParts, kept: LazyFrame, parts: u16) -> PolarsResult<()> {
     let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
-    let part = col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(parts);
+    let part = col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(u64::from(parts));
     let assigned =
         collect_streaming(kept.select([col(ROW), part.cast(DataType::UInt32).alias("_part")]))?;
     row_parts.split(
@@ -663,16 +669,17 @@ pub(crate) fn derive(
     let (resolution, mut row_parts, events) = timed("dedupe and corrections", || {
         resolve(visible_events.clone(), content)
     })?;
-    let parts = events.div_ceil(events_per_part.max(1)).max(1);
-    if parts > MAX_PARTS {
-        return Err(PolarsError::ComputeError(
+    let needed = events.div_ceil(events_per_part.max(1)).max(1);
+    // At most `u16::MAX` parts: part numbers stay below it, which marks rows of no part.
+    let parts = u16::try_from(needed).map_err(|_| {
+        PolarsError::ComputeError(
             format!(
-                "{events} visible events in parts of {events_per_part} would make {parts} \
+                "{events} visible events in parts of {events_per_part} would make {needed} \
                  parts, more than {MAX_PARTS}: raise events_per_part"
             )
             .into(),
-        ));
-    }
+        )
+    })?;
     let kept = visible_events.filter(is_type(EventType::Retraction).not());
     if parts > 1 {
         timed("split into parts", || {
@@ -686,9 +693,6 @@ pub(crate) fn derive(
     let mut facts = Vec::new();
     let (mut people, mut jobs): (IdxSize, IdxSize) = (0, 0);
     for part in 0..parts {
-        let part = u16::try_from(part).map_err(|_| {
-            PolarsError::ComputeError("more parts than part numbers can count".into())
-        })?;
         let rows = kept.clone().filter(row_parts.holds(part));
         let part = part_facts(rows, people, jobs, as_of_days)?;
         let count = |frame: &DataFrame| {

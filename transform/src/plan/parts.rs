@@ -10,15 +10,15 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::ROW;
+use super::by_row;
 
 /// The part of a row that no part reads: not visible, or dropped by rules 1 and 2.
 const NONE: u16 = u16::MAX;
 
 /// The most parts a run can have (one part number per row, `u16`, [`NONE`] aside).
-pub(super) const MAX_PARTS: u64 = NONE as u64;
+pub(super) const MAX_PARTS: u16 = NONE;
 
-/// The part of each lake row that rules 3 to 5 read, by [`ROW`]: two bytes per lake row,
+/// The part of each lake row that rules 3 to 5 read, by [`ROW`](super::ROW): two bytes per lake row,
 /// 20 MB at 10M rows.
 #[derive(Clone)]
 pub(super) struct RowParts(Arc<Vec<u16>>);
@@ -55,19 +55,9 @@ impl RowParts {
         }
     }
 
-    /// Whether each row (its [`ROW`]) is read by `part`.
+    /// Whether each row (its [`ROW`](super::ROW)) is read by `part`.
     pub(super) fn holds(&self, part: u16) -> Expr {
         let parts = Arc::clone(&self.0);
-        col(ROW).map(
-            move |rows| {
-                let held: BooleanChunked = rows
-                    .idx()?
-                    .iter()
-                    .map(|row| row.and_then(|row| parts.get(row as usize)) == Some(&part))
-                    .collect();
-                Ok(held.with_name(rows.name().clone()).into_column())
-            },
-            |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
-        )
+        by_row(move |row| parts.get(row as usize) == Some(&part))
     }
 }
