@@ -9,7 +9,8 @@ and what happened. docs/RELIABILITY.md records the runs.
 Faults: kill -9 at random moments of a run; the broker stopped mid-run; a rebalance while a batch
 is half full; the lake's disk full, then read-only, mid-write (a tmpfs, so it needs root; skipped
 otherwise); a truncated lake file; an empty lake; a consortium of one person. Each check counts
-what the lake holds by its commit rule (docs/LAKE.md) and compares it with what was produced.
+what the lake's Delta tables hold at their current versions (docs/LAKE.md) and compares it with
+what was produced.
 Exit status 1 if any fault lost or doubled anything or was answered wrongly.
 """
 
@@ -26,6 +27,8 @@ import time
 from pathlib import Path
 
 import duckdb
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
 
 REPO = Path(__file__).resolve().parent.parent
 KAFKA = REPO / "deploy" / "kafka" / "kafka.sh"
@@ -100,13 +103,13 @@ class Run:
 
 
 def committed(lake):
-    """The committed files by the commit rule: every events file, and rejected files paired
-    with an events file of the same name."""
-    lake = Path(lake)
-    events = sorted(str(p) for p in (lake / "events").rglob("*.parquet"))
-    rejected = sorted(str(p) for p in (lake / "rejected").rglob("*.parquet")
-                      if (lake / "events" / p.relative_to(lake / "rejected")).exists())
-    return events, rejected
+    """The active files of each Delta table's current version (none before a table exists)."""
+    def active(table):
+        try:
+            return sorted(DeltaTable(str(Path(lake) / table)).file_uris())
+        except TableNotFoundError:
+            return []
+    return active("events"), active("rejected")
 
 
 def stored(lake):
@@ -133,9 +136,9 @@ def wait_covered(lake, expected, limit):
 
 
 def first_commit_after(lake, since, limit):
-    """Seconds from `since` until an events file newer than `since` appears."""
+    """Seconds from `since` until a commit to the events table newer than `since` appears."""
     while time.monotonic() - since < limit:
-        newest = max((p.stat().st_mtime for p in Path(lake, "events").rglob("*.parquet")),
+        newest = max((p.stat().st_mtime for p in Path(lake, "events", "_delta_log").glob("*.json")),
                      default=0)
         if newest > wall_at(since):
             return time.monotonic() - since
@@ -310,9 +313,12 @@ def fault_truncated(args, root):
 
 def fault_empty(args, root):
     folder = root / "empty"
+    folder.mkdir()
     # As ingest leaves a lake it has opened but stored nothing in.
-    for table in ("events", "rejected"):
-        (folder / "lake" / table).mkdir(parents=True)
+    (folder / "empty.ndjson").write_text("")
+    subprocess.run([args.binary, "ingest", "--demo-key", "--consortium", "north-shore",
+                    "--lake", folder / "lake", "--from-file", folder / "empty.ndjson"],
+                   check=True, capture_output=True)
     result = transform(args, folder / "lake", folder / "out")
     report = subprocess.run([args.binary, "report", "--tables", folder / "out" / "tables",
                              "--consortium", "north-shore", "--period", "2026Q3",
@@ -331,7 +337,8 @@ def fault_one_person(args, root):
     lake = feed_lake(args, folder, 1, seed=5)
     out = folder / "out"
     transform(args, lake, out).check_returncode()
-    consortium = next((lake / "events").iterdir()).name.removeprefix("consortium=")
+    consortium = next(p.name for p in (lake / "events").iterdir()
+                      if p.name.startswith("consortium_id=")).removeprefix("consortium_id=")
     # The quarter where the exact table holds the most for this person.
     [(period, exact)] = duckdb.sql(
         f"SELECT period, intakes + first_placements + placements + wages_reported AS n "

@@ -5,7 +5,7 @@
 #
 # Starts a broker of its own (deploy/kafka), fills the topics with the generator, then times
 # (1) kcat consuming every topic to the end into /dev/null and (2) `outcomes ingest` storing
-# everything in a fresh lake (from start until the lake's watermarks cover every offset).
+# everything in a fresh lake (from start until the lake's two tables hold a row per offset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 participants=${1:?participants}
@@ -37,11 +37,20 @@ timeout 60 kcat -b "$KAFKA_BOOTSTRAP" -G "warm-up-$$" -o end -e -q outcomes.nort
 /usr/bin/time -f "%M" -o "$work/rss" "$bin" ingest --demo-key --brokers "$KAFKA_BOOTSTRAP" --lake "$work/lake" --group "bench-$$" 2>/dev/null &
 worker=$!
 start=$(date +%s.%N)
-while true; do
-  covered=$( { find "$work/lake/events" -name '*.parquet' 2>/dev/null || true; } | sed -E 's/.*\+0*([0-9]+)-0*([0-9]+)\.parquet/\1 \2/' | awk '{s += $2 - $1 + 1} END {print s + 0}')
-  [ "$covered" -ge "$total" ] && break
-  sleep 0.2
-done
+# Polls both Delta tables' row counts (from their logs' statistics) until every offset is held.
+"${OUTCOMES_PYTHON:-.venv/bin/python}" - "$work/lake" "$total" <<'PY'
+import sys, time
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+lake, total = sys.argv[1], int(sys.argv[2])
+def rows(table):
+    try:
+        return sum(DeltaTable(f"{lake}/{table}").get_add_actions(flatten=True).column("num_records").to_pylist())
+    except (TableNotFoundError, KeyError):
+        return 0
+while rows("events") + rows("rejected") < total:
+    time.sleep(0.2)
+PY
 ingest_seconds=$(echo "$(date +%s.%N) - $start" | bc)
 kill -TERM "$(pgrep -P $worker)" 2>/dev/null || kill -TERM $worker
 wait $worker || true

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use outcomes_ingest::{BatchLimits, FileIngest, Lake, Line, NdjsonReader, Tally};
+use outcomes_ingest::{BatchLimits, FileIngest, Lake, Line, Location, NdjsonReader, Tally};
 use outcomes_report::{Cadence, Inputs, Period};
 use outcomes_schemas::{ConsortiumId, KEY_ENV, Origin, Pseudonymizer, Reason, Validator};
 use outcomes_synth::Scenario;
@@ -318,6 +318,14 @@ pub fn write_feed(
     Ok((count, folders))
 }
 
+/// A lake location from a path setting, which may also hold a URL (`s3://bucket/lake`).
+pub fn location(lake: &Path) -> anyhow::Result<Location> {
+    let text = lake
+        .to_str()
+        .with_context(|| format!("the lake location {} is not UTF-8", lake.display()))?;
+    Ok(text.parse()?)
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -459,8 +467,9 @@ pub fn load_files(
     pseudonymizer: Pseudonymizer,
 ) -> anyhow::Result<Tally> {
     let consortium = ConsortiumId::new(consortium).context("--consortium")?;
-    let lake = Lake::open(lake)?;
-    let loader = FileIngest::new(
+    let runtime = runtime()?;
+    let lake = runtime.block_on(Lake::open(&location(lake)?))?;
+    let mut loader = FileIngest::new(
         lake,
         Validator::new(pseudonymizer),
         consortium,
@@ -480,8 +489,8 @@ pub fn load_files(
     let mut done = 0;
     for file in files {
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let loaded = loader
-            .load(&file, &mut |bytes| bar.set_position(done + bytes))
+        let loaded = runtime
+            .block_on(loader.load(&file, &mut |bytes| bar.set_position(done + bytes)))
             .with_context(|| format!("loading {}", file.display()))?;
         done += size;
         tally.add(&loaded);
@@ -510,9 +519,9 @@ pub fn ingest(args: &IngestArgs, loaded: &Loaded) -> anyhow::Result<ExitCode> {
                 max_age: std::time::Duration::from_secs(config.ingest.batch_seconds),
                 ..BatchLimits::default()
             };
-            let lake = Lake::open(lake)?;
-            let metrics = std::sync::Arc::new(outcomes_ingest::Metrics::default());
             let runtime = runtime()?;
+            let lake = runtime.block_on(Lake::open(&location(lake)?))?;
+            let metrics = std::sync::Arc::new(outcomes_ingest::Metrics::default());
             if let Some(address) = config.metrics.address {
                 let endpoint = runtime.block_on(outcomes_ingest::MetricsEndpoint::bind(address))?;
                 runtime.spawn(endpoint.serve(std::sync::Arc::clone(&metrics)));
@@ -559,7 +568,7 @@ pub fn transform(args: &TransformArgs, loaded: &Loaded) -> anyhow::Result<ExitCo
         )
     };
     let summary = outcomes_transform::run(&outcomes_transform::TransformSettings {
-        lake: lake.clone(),
+        lake: location(lake)?,
         out: out.clone(),
         as_of: args.as_of,
         config: section.rules()?,
@@ -572,6 +581,85 @@ pub fn transform(args: &TransformArgs, loaded: &Loaded) -> anyhow::Result<ExitCo
             table.rows,
             table.path.display()
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `outcomes lake`: maintenance of the Delta event lake.
+#[derive(Debug, Subcommand)]
+pub enum LakeCommand {
+    /// Rewrites each consortium's small files into large ones, changing no rows (safe while
+    /// ingest runs; the replaced files stay until `lake vacuum`).
+    Compact {
+        /// The lake (a folder, or an s3:// URL).
+        #[arg(long)]
+        lake: PathBuf,
+        /// The size of the files to write, and below which a file counts as small.
+        #[arg(long, default_value_t = 128)]
+        target_mib: u64,
+    },
+    /// Deletes the files no table version of the retention period references: those
+    /// compaction replaced, and the leftovers of writes that never committed.
+    Vacuum {
+        /// The lake (a folder, or an s3:// URL).
+        #[arg(long)]
+        lake: PathBuf,
+        /// How long replaced files stay readable: longer than the longest transform, and
+        /// than any reader of an older version needs.
+        #[arg(long, default_value_t = 168)]
+        retention_hours: u32,
+        /// Lists what would be deleted, deleting nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Copies a version-1 lake (the layout before Delta) into a Delta lake, every event,
+    /// rejection and source position kept, so that ingest resumes where the old lake ended.
+    Convert {
+        /// The version-1 lake's folder.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new lake (a folder, or an s3:// URL).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+/// `outcomes lake …`.
+pub fn lake(command: &LakeCommand) -> anyhow::Result<ExitCode> {
+    let runtime = runtime()?;
+    match command {
+        LakeCommand::Compact { lake, target_mib } => {
+            let mut lake = runtime.block_on(Lake::open_existing(&location(lake)?))?;
+            for table in runtime.block_on(lake.compact(target_mib << 20))? {
+                println!(
+                    "{}: {} files, {} small ones rewritten into {}; now at version {}",
+                    table.table,
+                    table.files_before,
+                    table.files_removed,
+                    table.files_added,
+                    table.version
+                );
+            }
+        }
+        LakeCommand::Vacuum {
+            lake,
+            retention_hours,
+            dry_run,
+        } => {
+            let mut lake = runtime.block_on(Lake::open_existing(&location(lake)?))?;
+            let retention = chrono::Duration::hours(i64::from(*retention_hours));
+            for table in runtime.block_on(lake.vacuum(retention, *dry_run))? {
+                let verb = if *dry_run { "would delete" } else { "deleted" };
+                println!("{}: {verb} {} files", table.table, table.files_deleted.len());
+            }
+        }
+        LakeCommand::Convert { from, to } => {
+            let converted = runtime.block_on(outcomes_lake::v1::convert(from, &location(to)?))?;
+            println!(
+                "converted {} sources ({} files): {} events, {} rejections",
+                converted.sources, converted.files, converted.events, converted.rejected
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

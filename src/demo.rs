@@ -71,7 +71,7 @@ pub fn run(out: &Path, participants: u32) -> anyhow::Result<ExitCode> {
     }
 
     let summary = outcomes_transform::run(&outcomes_transform::TransformSettings {
-        lake: lake.clone(),
+        lake: lake.clone().into(),
         out: out.to_path_buf(),
         as_of,
         config: outcomes_transform::Config::default(),

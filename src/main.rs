@@ -60,12 +60,15 @@ enum Command {
         #[arg(long)]
         consortium: String,
     },
-    /// Loads events into the Parquet event lake.
+    /// Loads events into the Delta event lake.
     Ingest(commands::IngestArgs),
     /// Builds the indicator tables from the lake for an as-of date.
     Transform(commands::TransformArgs),
     /// Publishes an indicator snapshot for a consortium and period.
     Report(commands::ReportArgs),
+    /// Looks after the event lake: compaction, retention, migration from version 1.
+    #[command(subcommand)]
+    Lake(commands::LakeCommand),
     /// Shows the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -90,7 +93,10 @@ impl Command {
             Command::Ingest(args) => args.apply_flags(loaded),
             Command::Transform(args) => args.apply_flags(loaded),
             Command::Report(args) => args.apply_flags(loaded),
-            Command::Demo { .. } | Command::Validate { .. } | Command::Config(_) => Ok(()),
+            Command::Demo { .. }
+            | Command::Validate { .. }
+            | Command::Lake(_)
+            | Command::Config(_) => Ok(()),
         }
     }
 }
@@ -133,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => commands::ingest(&args, &loaded),
         Command::Transform(args) => commands::transform(&args, &loaded),
         Command::Report(args) => commands::report(&args, &loaded),
+        Command::Lake(command) => commands::lake(&command),
         Command::Config(ConfigCommand::Show { command }) => {
             let shown = if command.is_empty() {
                 loaded

@@ -182,13 +182,18 @@ fn terminate(child: &mut Child) {
     );
 }
 
+/// Both tables' active files.
+fn listing(lake: &Path) -> outcomes_lake::Listing {
+    outcomes_lake::Listing::read_blocking(&lake.into()).unwrap()
+}
+
 /// Every position the lake holds: (topic, partition, offset), one entry per row, from the
-/// committed files of both tables.
+/// active files of both tables.
 fn positions(lake: &Path) -> Vec<(String, i32, i64)> {
-    let files = outcomes_transform::LakeFiles::list(lake).unwrap();
+    let files = listing(lake);
     let mut found = Vec::new();
-    for path in files.events.iter().chain(&files.rejected) {
-        let frame = ParquetReader::new(std::fs::File::open(path).unwrap())
+    for file in files.events.files.iter().chain(&files.rejected.files) {
+        let frame = ParquetReader::new(std::fs::File::open(&file.location).unwrap())
             .with_columns(Some(vec![
                 "topic".into(),
                 "partition".into(),
@@ -210,7 +215,7 @@ fn positions(lake: &Path) -> Vec<(String, i32, i64)> {
     found
 }
 
-/// Waits until the lake's watermarks cover `expected` offsets in all. Polled every 50 ms: a
+/// Waits until the lake holds `expected` rows in all. Polled every 50 ms: a
 /// worker that has caught up commits a backlog's tail within a quarter second, so a coarser
 /// poll could miss the moment a test means to kill it at.
 fn wait_for(lake: &Path, expected: u64, limit: Duration) {
@@ -491,10 +496,10 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     );
 
     // The lake holds exactly the 300 valid ids, and the rejected table exactly the nine reasons.
-    let files = outcomes_transform::LakeFiles::list(&lake).unwrap();
+    let files = listing(&lake);
     let mut ids = BTreeSet::new();
-    for path in &files.events {
-        let frame = ParquetReader::new(std::fs::File::open(path).unwrap())
+    for file in &files.events.files {
+        let frame = ParquetReader::new(std::fs::File::open(&file.location).unwrap())
             .finish()
             .unwrap();
         for id in frame
@@ -517,8 +522,8 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
         .collect();
     assert_eq!(ids, want);
     let mut reasons = Vec::new();
-    for path in &files.rejected {
-        let frame = ParquetReader::new(std::fs::File::open(path).unwrap())
+    for file in &files.rejected.files {
+        let frame = ParquetReader::new(std::fs::File::open(&file.location).unwrap())
             .finish()
             .unwrap();
         reasons.extend(
@@ -600,15 +605,18 @@ fn kill_nine_at_several_points_neither_loses_nor_doubles() {
     assert_exactly_once(&lake, expected);
 }
 
-/// How long after `since` the lake's watermarks cover `expected` offsets (polled every 50 ms).
+/// How long after `since` the lake holds `expected` rows in all, by the row counts its logs
+/// keep (polled every 50 ms; `assert_exactly_once` then checks the rows themselves).
 fn covered_after(lake: &Path, expected: u64, since: Instant, limit: Duration) -> Duration {
     loop {
-        let covered: u64 = outcomes_transform::LakeFiles::list(lake)
+        let covered: u64 = outcomes_lake::Listing::read_blocking(&lake.into())
             .map(|files| {
                 files
-                    .watermark
-                    .values()
-                    .map(|last| (*last + 1) as u64)
+                    .events
+                    .files
+                    .iter()
+                    .chain(&files.rejected.files)
+                    .filter_map(|file| file.rows)
                     .sum()
             })
             .unwrap_or(0);

@@ -8,6 +8,7 @@
 mod common;
 mod configuration;
 mod kafka;
+mod lake;
 mod pipeline;
 mod report_page;
 mod transform_rules;

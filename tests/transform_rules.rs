@@ -52,13 +52,14 @@ impl Feed {
     fn load(&self, lake: &Path) {
         let file = lake.with_extension("ndjson");
         std::fs::write(&file, self.lines.join("\n")).unwrap();
-        let loader = FileIngest::new(
-            Lake::open(lake).unwrap(),
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let mut loader = FileIngest::new(
+            runtime.block_on(Lake::open(&lake.into())).unwrap(),
             Validator::new(Pseudonymizer::demo()),
             ConsortiumId::new(CONSORTIUM).unwrap(),
             BatchLimits::default(),
         );
-        loader.load(&file, &mut |_| {}).unwrap();
+        runtime.block_on(loader.load(&file, &mut |_| {})).unwrap();
     }
 }
 
@@ -74,7 +75,7 @@ fn transform(
     as_of: &str,
 ) -> BTreeMap<&'static str, polars::prelude::DataFrame> {
     let summary = outcomes_transform::run(&TransformSettings {
-        lake: lake.to_path_buf(),
+        lake: lake.into(),
         out: out.to_path_buf(),
         as_of: as_of.parse::<NaiveDate>().unwrap(),
         config: Config::default(),

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 use chrono::{DateTime, Utc};
+use outcomes_lake::{Committed, Lake, Positions, Stream, Table};
 use outcomes_schemas::{Origin, Reason, Validator};
 use tracing::info;
 
 use crate::columns::{EventColumns, Position, RejectedColumns};
 use crate::error::IngestError;
-use crate::lake::{Committed, Lake};
-use crate::source::{SourceId, Stream};
+use crate::source::SourceId;
 
 /// When a batch is flushed: whichever limit is reached first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub struct Tally {
     pub rejected: [u64; Reason::ALL.len()],
     /// Messages skipped because the lake already held their position.
     pub already_stored: u64,
-    /// Lake files written (events and rejected).
+    /// Lake data files written (events and rejected).
     pub files: u64,
     /// Files whose last line was cut off inside a message: not stored, left for the next load.
     pub incomplete: u64,
@@ -79,6 +79,9 @@ impl Tally {
 /// An open batch of one stream.
 pub(crate) struct Batch {
     stream: Stream,
+    /// How far each table holds the stream: messages at positions a table holds are not
+    /// added to it again (after a crash between a batch's two commits, `rejected` is ahead).
+    held: Positions,
     topic_event_type: Option<String>,
     first: Option<i64>,
     last: i64,
@@ -94,7 +97,8 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    pub(crate) fn new(stream: Stream) -> Self {
+    /// An empty batch of `stream`, whose tables hold it up to `held`.
+    pub(crate) fn new(stream: Stream, held: Positions) -> Self {
         let topic_event_type = match &stream.source {
             SourceId::Kafka { topic, .. } => {
                 outcomes_schemas::parse_topic(topic).map(|(_, event_type)| event_type.to_owned())
@@ -103,6 +107,7 @@ impl Batch {
         };
         Self {
             stream,
+            held,
             topic_event_type,
             first: None,
             last: 0,
@@ -142,6 +147,10 @@ impl Batch {
             topic_event_type: self.topic_event_type.as_deref(),
         };
         match validator.validate(value, &origin) {
+            Ok(_) if self.held.holds(Table::Events, position) => self.tally.already_stored += 1,
+            Err(_) if self.held.holds(Table::Rejected, position) => {
+                self.tally.already_stored += 1;
+            }
             Ok(event) => {
                 self.tally.stored += 1;
                 self.events
@@ -178,42 +187,44 @@ impl Batch {
         &self.stream
     }
 
+    /// How far the lake's tables hold the stream, as of this batch's last commit.
+    pub(crate) fn held(&self) -> Positions {
+        self.held
+    }
+
     /// Bytes of message values held.
     pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
-    /// Writes the batch to the lake and starts a new one; returns what the batch did. When the
-    /// lake write fails (a full or read-only disk), the batch stays as it was, so that calling
-    /// this again commits the same rows.
-    pub(crate) fn commit(
-        &mut self,
-        lake: &Lake,
-        now: DateTime<Utc>,
-    ) -> Result<Flushed, IngestError> {
+    /// Commits the batch to the lake and starts a new one; returns what the batch did. When
+    /// the lake write fails (a full or read-only disk), the batch stays as it was, so that
+    /// calling this again commits the same rows.
+    pub(crate) async fn commit(&mut self, lake: &mut Lake) -> Result<Flushed, IngestError> {
         let first = self.first.unwrap_or(self.last);
         let (events, rejected) = match self.finished.take() {
             Some(finished) => finished,
             None => self.finish()?,
         };
-        let committed = lake.commit(
-            &self.stream,
-            first,
-            self.last,
-            &events,
-            rejected.as_ref(),
-            now,
-        );
+        let committed = lake
+            .commit(
+                &self.stream,
+                &mut self.held,
+                self.last,
+                &events,
+                rejected.as_ref(),
+            )
+            .await;
         let committed = match committed {
             Ok(committed) => committed,
             Err(error) => {
                 self.finished = Some((events, rejected));
-                return Err(error);
+                return Err(error.into());
             }
         };
         self.log_commit(first, &committed);
         let mut tally = std::mem::take(&mut self.tally);
-        tally.files = 1 + u64::from(committed.rejected_file.is_some());
+        tally.files = committed.files.len() as u64;
         self.first = None;
         self.bytes = 0;
         self.messages = 0;
@@ -245,11 +256,15 @@ impl Batch {
     /// (one JSON object's keys under `--log-format json`).
     fn log_commit(&self, first: i64, committed: &Committed) {
         let consortium = self.stream.consortium.as_str();
-        let file = committed.events_file.display();
-        let rejected_file = committed
-            .rejected_file
-            .as_ref()
-            .map(|f| f.display().to_string());
+        let version = |table| {
+            committed
+                .versions
+                .iter()
+                .find(|(t, _)| *t == table)
+                .map(|(_, version)| *version)
+        };
+        let (events_version, rejected_version) = (version(Table::Events), version(Table::Rejected));
+        let files = committed.files.join(",");
         match &self.stream.source {
             SourceId::Kafka { topic, partition } => info!(
                 consortium,
@@ -259,8 +274,9 @@ impl Batch {
                 last_offset = self.last,
                 events = committed.events,
                 rejected = committed.rejected,
-                %file,
-                rejected_file,
+                events_version,
+                rejected_version,
+                %files,
                 "batch committed"
             ),
             SourceId::File { name } => info!(
@@ -270,8 +286,9 @@ impl Batch {
                 last_line = self.last,
                 events = committed.events,
                 rejected = committed.rejected,
-                %file,
-                rejected_file,
+                events_version,
+                rejected_version,
+                %files,
                 "batch committed"
             ),
         }
@@ -300,10 +317,11 @@ mod tests {
 
     /// A full or read-only disk fails a commit; the retry must write the same rows, not the
     /// empty builders (found by bench/faults.py: the retry stored an empty file for the range).
-    #[test]
-    fn a_commit_retried_after_a_failed_write_stores_every_row() {
+    #[tokio::test]
+    async fn a_commit_retried_after_a_failed_write_stores_every_row() {
         let root = tempfile::tempdir().unwrap();
-        let lake = Lake::open(root.path()).unwrap();
+        let location = outcomes_lake::Location::from(root.path());
+        let mut lake = Lake::open(&location).await.unwrap();
         let validator = Validator::new(Pseudonymizer::demo());
         let stream = Stream {
             consortium: ConsortiumId::new("north-shore").unwrap(),
@@ -311,7 +329,7 @@ mod tests {
                 name: "feed.ndjson".into(),
             },
         };
-        let mut batch = Batch::new(stream);
+        let mut batch = Batch::new(stream.clone(), Positions::default());
         for line in 1..=3 {
             batch.push(
                 &validator,
@@ -321,33 +339,22 @@ mod tests {
             );
         }
         // The consortium's folder cannot be made: a file is in its place.
-        let blocker = root.path().join("events").join("consortium=north-shore");
+        let blocker = root.path().join("events").join("consortium_id=north-shore");
         std::fs::write(&blocker, b"").unwrap();
-        assert!(batch.commit(&lake, Utc::now()).is_err());
+        assert!(batch.commit(&mut lake).await.is_err());
         std::fs::remove_file(&blocker).unwrap();
-        let flushed = batch.commit(&lake, Utc::now()).unwrap();
+        let flushed = batch.commit(&mut lake).await.unwrap();
         assert_eq!((flushed.tally.stored, flushed.last), (3, 3));
 
-        let files: Vec<_> = walk(&blocker);
+        let files = lake.files(Table::Events).await.unwrap().files;
         assert_eq!(files.len(), 1, "{files:?}");
         let reader = parquet::file::reader::SerializedFileReader::new(
-            std::fs::File::open(&files[0]).unwrap(),
+            std::fs::File::open(&files[0].location).unwrap(),
         )
         .unwrap();
         use parquet::file::reader::FileReader;
         assert_eq!(reader.metadata().file_metadata().num_rows(), 3);
-    }
-
-    fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                found.extend(walk(&path));
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                found.push(path);
-            }
-        }
-        found
+        let held = lake.positions(&stream).await.unwrap();
+        assert_eq!((held.events, held.rejected), (Some(3), Some(3)));
     }
 }

@@ -58,15 +58,9 @@ pub enum IngestError {
         /// What it looks like.
         what: String,
     },
-    /// A Parquet file could not be written.
-    #[error("cannot write Parquet file {path}")]
-    Parquet {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: parquet::errors::ParquetError,
-    },
+    /// The lake could not be read or written.
+    #[error(transparent)]
+    Lake(#[from] outcomes_lake::LakeError),
     /// A batch could not be assembled.
     #[error("cannot assemble a batch for {source_name}")]
     Arrow {

@@ -12,11 +12,12 @@ use chrono::Utc;
 use outcomes_schemas::{ConsortiumId, Validator};
 use tracing::{info, warn};
 
+use outcomes_lake::{Lake, Stream};
+
 use crate::batch::{Batch, BatchLimits, Tally};
 use crate::error::IngestError;
-use crate::lake::Lake;
 use crate::ndjson::{Line, NdjsonReader};
-use crate::source::{SourceId, Stream};
+use crate::source::SourceId;
 
 /// File extensions taken from a folder.
 const EXTENSIONS: [&str; 2] = ["ndjson", "jsonl"];
@@ -72,7 +73,11 @@ impl FileIngest {
     }
 
     /// Loads one file; `progress` is told the bytes read so far after each batch.
-    pub fn load(&self, path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Tally, IngestError> {
+    pub async fn load(
+        &mut self,
+        path: &Path,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Tally, IngestError> {
         let name = path
             .file_name()
             .and_then(|name| name.to_str())
@@ -85,7 +90,9 @@ impl FileIngest {
                 name: name.to_owned(),
             },
         };
-        let watermark = self.lake.watermarks()?.get(&stream).copied().unwrap_or(0);
+        let held = self.lake.positions(&stream).await?;
+        // Lines at or below this are in both tables.
+        let watermark = held.both().unwrap_or(0);
         let io = |source| IngestError::Io {
             path: path.to_path_buf(),
             source,
@@ -98,7 +105,7 @@ impl FileIngest {
                 what,
             });
         }
-        let mut batch = Batch::new(stream);
+        let mut batch = Batch::new(stream, held);
         let mut tally = Tally::default();
         let mut skipped = 0;
         while let Some((number, line)) = reader.next_line().map_err(io)? {
@@ -123,15 +130,15 @@ impl FileIngest {
                 }
             }
             if batch.is_full(&self.limits) {
-                tally.add(&batch.commit(&self.lake, Utc::now())?.tally);
+                tally.add(&batch.commit(&mut self.lake).await?.tally);
                 progress(reader.bytes_read());
             }
         }
         if !batch.is_empty() {
-            tally.add(&batch.commit(&self.lake, Utc::now())?.tally);
+            tally.add(&batch.commit(&mut self.lake).await?.tally);
         }
         progress(reader.bytes_read());
-        tally.already_stored = skipped;
+        tally.already_stored += skipped;
         info!(
             file = %path.display(),
             consortium = %self.consortium,

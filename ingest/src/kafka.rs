@@ -1,11 +1,13 @@
 //! The Kafka source: a consumer-group worker that commits batches to the lake exactly once.
 //!
 //! Delivery rule (see `ingest/README.md`): the lake is the record of what is stored. A batch
-//! is committed to the lake first; only then is its offset committed to Kafka (for lag tools
-//! and for a fast restart), and its rejections sent to the dead-letter topic. Before the first
-//! message of a partition is used, after start or after any assignment, the worker reads that
-//! partition's watermark from the lake and skips (and seeks past) every offset at or below it,
-//! so a crash between the lake commit and the Kafka commit neither loses nor doubles anything.
+//! is committed to the lake first (a Delta transaction per table, each with the partition's
+//! `txn` at the batch's last offset); only then is its offset committed to Kafka (for lag
+//! tools), and its rejections sent to the dead-letter topic. Before the first message of a
+//! partition is used, after start or after any assignment, the worker reads the partition's
+//! positions from both tables' logs and seeks past what both hold, each table dropping what
+//! it holds already, so a crash between any two of those steps neither loses nor doubles
+//! anything; a worker that lost the partition fails its commit instead of writing it.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,12 +33,13 @@ use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tracing::{info, warn};
 
+use outcomes_lake::{Lake, LakeError, Stream};
+
 use crate::batch::{Batch, BatchLimits, Flushed, Tally};
 use crate::client::KafkaClient;
 use crate::error::{IngestError, Refusal};
-use crate::lake::Lake;
 use crate::metrics::Metrics;
-use crate::source::{SourceId, Stream};
+use crate::source::SourceId;
 
 /// How a Kafka worker runs.
 #[derive(Debug, Clone)]
@@ -150,8 +153,6 @@ type WorkerConsumer = StreamConsumer<WorkerContext>;
 /// One partition's state in the worker.
 struct PartitionState {
     batch: Batch,
-    /// Offsets at or below this are already in the lake.
-    watermark: i64,
     /// The offset after the last message received.
     next_offset: i64,
     /// The partition's high watermark when the open batch began (or, if none was known yet,
@@ -455,7 +456,7 @@ impl Worker {
         let Some(state) = self.partitions.get_mut(&key) else {
             return;
         };
-        if offset <= state.watermark {
+        if state.batch.held().both().is_some_and(|both| offset <= both) {
             self.tally.already_stored += 1;
             return;
         }
@@ -484,10 +485,11 @@ impl Worker {
         }
     }
 
-    /// The state of a partition first seen at `offset`: its lake watermark read (retried until
-    /// the lake answers), and the consumer moved past it when `offset` is already stored.
+    /// The state of a partition first seen at `offset`: its positions read from the lake
+    /// (retried until the lake answers), and the consumer moved past what both tables hold
+    /// when `offset` is already stored.
     async fn open_partition(
-        &self,
+        &mut self,
         consumer: &WorkerConsumer,
         topic: &str,
         partition: i32,
@@ -503,15 +505,16 @@ impl Worker {
                 partition,
             },
         };
-        let watermark = loop {
-            match self.lake.watermarks() {
-                Ok(marks) => break marks.get(&stream).copied().unwrap_or(-1),
+        let held = loop {
+            match self.lake.positions(&stream).await {
+                Ok(held) => break held,
                 Err(error) => {
-                    warn!(error = %error, "cannot read the lake's watermark; retrying");
+                    warn!(error = %error, "cannot read the partition's position from the lake; retrying");
                     tokio::time::sleep(Duration::from_secs(2)).await;
                 }
             }
         };
+        let watermark = held.both().unwrap_or(-1);
         if offset <= watermark {
             info!(%topic, partition, watermark, "resuming after the lake's watermark");
             if let Err(error) = consumer.seek(
@@ -524,8 +527,7 @@ impl Worker {
             }
         }
         PartitionState {
-            batch: Batch::new(stream),
-            watermark,
+            batch: Batch::new(stream, held),
             next_offset: watermark + 1,
             backlog_end: None,
         }
@@ -562,7 +564,9 @@ impl Worker {
     }
 
     /// Commits one partition's batch to the lake (retrying until it succeeds), then its offset
-    /// to Kafka, then its rejections to the dead-letter topic.
+    /// to Kafka, then its rejections to the dead-letter topic. A partition another worker has
+    /// written meanwhile (this one lost it in a rebalance it has not seen yet) is dropped
+    /// instead, batch and all: its new owner reads it from the lake.
     async fn flush(&mut self, consumer: &WorkerConsumer, key: &PartitionKey) {
         let Some(state) = self.partitions.get_mut(key) else {
             return;
@@ -573,15 +577,20 @@ impl Worker {
         let started = Instant::now();
         let bytes = state.batch.bytes();
         let flushed: Flushed = loop {
-            match state.batch.commit(&self.lake, Utc::now()) {
+            match state.batch.commit(&mut self.lake).await {
                 Ok(flushed) => break flushed,
+                Err(IngestError::Lake(error @ LakeError::SourceTaken { .. })) => {
+                    warn!(%error, topic = %key.0, partition = key.1, "partition written by another worker; its open batch is dropped");
+                    self.buffered -= bytes;
+                    self.partitions.remove(key);
+                    return;
+                }
                 Err(error) => {
                     warn!(error = %error, source = %state.batch.stream().source, "lake commit failed; retrying in 5 s");
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }
             }
         };
-        state.watermark = flushed.last;
         self.buffered -= bytes;
         self.metrics.record_flush(&flushed.tally, started.elapsed());
         self.tally.add(&flushed.tally);

@@ -23,8 +23,8 @@ use crate::snapshot::{RawRow, Value};
 pub struct Inputs {
     /// The `as_of` the tables were built for.
     pub as_of: NaiveDate,
-    /// The lake watermark the tables were built from (JSON text).
-    pub(crate) lake_watermark: String,
+    /// The lake table versions the tables were built from (JSON text).
+    pub(crate) lake_versions: String,
     /// SHA-256 of each input table file, by file name.
     pub(crate) table_hashes: BTreeMap<String, String>,
     /// The wage floor the transform used for this consortium.
@@ -176,7 +176,7 @@ impl Inputs {
                 what: "the as_of metadata",
             }
         })?;
-        let lake_watermark = provenance(meta::LAKE_WATERMARK, "lake watermark metadata")?;
+        let lake_versions = provenance(meta::LAKE_VERSIONS, "lake versions metadata")?;
         let mut periods: BTreeMap<Period, Vec<RawRow>> = BTreeMap::new();
         let mut consortia = BTreeSet::new();
         let mut wage_floor = None;
@@ -203,7 +203,7 @@ impl Inputs {
         }
         Ok(Inputs {
             as_of,
-            lake_watermark,
+            lake_versions,
             table_hashes: BTreeMap::from([(Table::Measures.file_name(), table.hash)]),
             wage_floor,
             periods,

@@ -61,8 +61,8 @@ pub struct Snapshot {
     pub definitions_version: String,
     /// This program's version.
     pub program_version: String,
-    /// The lake watermark the tables were built from (JSON).
-    pub lake_watermark: String,
+    /// The lake table versions the tables were built from (JSON).
+    pub lake_versions: String,
     /// SHA-256 of each input table.
     pub input_tables: BTreeMap<String, String>,
     /// One row per agency, then `ALL`.
@@ -123,7 +123,7 @@ pub fn build_snapshot(
         wage_floor: inputs.wage_floor,
         definitions_version: DEFINITIONS_VERSION.to_owned(),
         program_version: env!("CARGO_PKG_VERSION").to_owned(),
-        lake_watermark: inputs.lake_watermark.clone(),
+        lake_versions: inputs.lake_versions.clone(),
         input_tables: inputs.table_hashes.clone(),
         rows,
         history,

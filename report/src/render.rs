@@ -54,8 +54,8 @@ pub fn json(snapshot: &Snapshot) -> Vec<u8> {
         .iter()
         .map(|(period, row)| json!({"period": period.to_string(), "values": row_json(row, k)}))
         .collect();
-    let watermark: Json = serde_json::from_str(&snapshot.lake_watermark)
-        .unwrap_or_else(|_| Json::String(snapshot.lake_watermark.clone()));
+    let versions: Json = serde_json::from_str(&snapshot.lake_versions)
+        .unwrap_or_else(|_| Json::String(snapshot.lake_versions.clone()));
     let document = json!({
         "consortium_id": snapshot.consortium_id,
         "period": snapshot.period.to_string(),
@@ -70,7 +70,7 @@ pub fn json(snapshot: &Snapshot) -> Vec<u8> {
         "provenance": {
             "definitions_version": snapshot.definitions_version,
             "program_version": snapshot.program_version,
-            "lake_watermark": watermark,
+            "lake_versions": versions,
             "input_tables_sha256": snapshot.input_tables,
         },
     });
@@ -454,7 +454,7 @@ mod tests {
             wage_floor: 7.25,
             definitions_version: "2".into(),
             program_version: "0.1.0".into(),
-            lake_watermark: "{}".into(),
+            lake_versions: "{}".into(),
             input_tables: std::collections::BTreeMap::from([(
                 "measures.parquet".into(),
                 "ab".repeat(32),

@@ -24,8 +24,9 @@ pub mod meta {
     pub const DEFINITIONS_VERSION: &str = "outcomes.definitions_version";
     /// The program version that wrote the file.
     pub const PROGRAM_VERSION: &str = "outcomes.program_version";
-    /// JSON object: highest committed position per `<consortium>/<source>` read.
-    pub const LAKE_WATERMARK: &str = "outcomes.lake_watermark";
+    /// JSON object: the Delta table versions read, `{"events":N,"rejected":M}` (each the
+    /// newest version that changed rows, so compaction leaves it as it was).
+    pub const LAKE_VERSIONS: &str = "outcomes.lake_versions";
 }
 
 /// The logical type of a table column, as analysts' tools see it.

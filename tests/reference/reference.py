@@ -4,7 +4,8 @@ the snapshot measures (section 3, table `measures`) in DuckDB SQL.
 
 An independent second implementation, used to check the Rust transform stage cell by cell
 (see compare.py). All logic lives in the SQL files under sql/, run in name order; this script
-only creates the parameters, finds the lake's files and writes the results.
+only creates the parameters, finds the lake's files (a Delta lake's through the deltalake
+package, a version-1 lake's by its commit rule) and writes the results.
 
     python3 tests/reference/reference.py --lake LAKE --as-of YYYY-MM-DD --out OUTDIR \
         [--wage-floor 7.25] [--wage-floor-for CONSORTIUM=VALUE ...]
@@ -76,15 +77,25 @@ def build(lake: str, as_of: dt.date, out: str, wage_floor: float,
 
     run_sql_file(con, "00_schema.sql")
     lake_abs = os.path.abspath(lake)
-    run_sql_file(con, "01_files.sql", {
-        "EVENTS_DIR": sql_str(os.path.join(lake_abs, "events") + "/"),
-        "REJECTED_DIR": sql_str(os.path.join(lake_abs, "rejected") + "/"),
-    })
-    for kind, script in (("events", "02_read_events.sql"), ("rejected", "03_read_rejected.sql")):
-        files = [r[0] for r in con.execute(
-            "SELECT path FROM committed_files WHERE kind = ? ORDER BY path", [kind]).fetchall()]
-        if files:  # read_parquet refuses an empty list; no files = no rows
-            run_sql_file(con, script, {"FILES": sql_list(files)})
+    if os.path.isdir(os.path.join(lake_abs, "events", "_delta_log")):
+        # The Delta lake (docs/LAKE.md): each table's current version, partition column
+        # included, through the deltalake package; no commit rule of ours to apply.
+        from deltalake import DeltaTable
+        for kind, script in (("events", "02_read_events.sql"), ("rejected", "03_read_rejected.sql")):
+            con.register(f"delta_{kind}", DeltaTable(os.path.join(lake_abs, kind)).to_pyarrow_dataset())
+            run_sql_file(con, script, {"SOURCE": f"delta_{kind}", "SRC_FILE": "'delta'"})
+    else:
+        # A version-1 lake: its files, by its commit rule.
+        run_sql_file(con, "01_files.sql", {
+            "EVENTS_DIR": sql_str(os.path.join(lake_abs, "events") + "/"),
+            "REJECTED_DIR": sql_str(os.path.join(lake_abs, "rejected") + "/"),
+        })
+        for kind, script in (("events", "02_read_events.sql"), ("rejected", "03_read_rejected.sql")):
+            files = [r[0] for r in con.execute(
+                "SELECT path FROM committed_files WHERE kind = ? ORDER BY path", [kind]).fetchall()]
+            if files:  # read_parquet refuses an empty list; no files = no rows
+                source = f"read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true, filename = true)"
+                run_sql_file(con, script, {"SOURCE": source, "SRC_FILE": "filename"})
     for script in ("10_events.sql", "20_corrections.sql", "30_episodes.sql", "40_jobs.sql", "50_tables.sql", "55_after_exit.sql", "60_measures.sql"):
         run_sql_file(con, script)
 

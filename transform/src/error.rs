@@ -5,12 +5,9 @@ use std::path::PathBuf;
 /// A transform failure.
 #[derive(Debug, thiserror::Error)]
 pub enum TransformError {
-    /// The lake folder has no `events` table.
-    #[error("{path} is not an event lake (no events/ folder); run ingest first")]
-    NoLake {
-        /// The folder given.
-        path: PathBuf,
-    },
+    /// The lake could not be listed (no lake there, or its Delta logs cannot be read).
+    #[error(transparent)]
+    Lake(outcomes_lake::LakeError),
     /// A file or folder could not be read or written.
     #[error("I/O error on {path}")]
     Io {

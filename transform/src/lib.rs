@@ -1,12 +1,12 @@
 //! Transform: rebuilds the indicator tables from the event lake for an `as_of` date.
 //!
-//! The definitions are `shared/spec/INDICATORS.md`. A run reads the committed lake files,
-//! keeps the events visible at `as_of`, derives facts (section 1: dedupe, corrections,
+//! The definitions are `shared/spec/INDICATORS.md`. A run reads the active files of the lake's
+//! two Delta tables at their current versions, keeps the events visible at `as_of`, derives facts (section 1: dedupe, corrections,
 //! episodes, attribution, jobs, after exit) and writes the eight tables of section 2,
 //! `wages_monthly` and `measures` (every snapshot value of section 3), as Parquet under
 //! `OUT/tables/`, each
 //! sorted by its key, checked against the contract of `outcomes_schemas::tables` and carrying
-//! provenance metadata (`as_of`, definitions version, program version, lake watermark).
+//! provenance metadata (`as_of`, definitions version, program version, lake table versions).
 //!
 //! Each rule of section 1 is one function beside the spec's sentences: rules 1 and 2 in
 //! `resolve` (set operations on Polars frames), rules 3 to 5 in `rules` (plain functions over
@@ -20,7 +20,7 @@
 //! use outcomes_transform::{Config, TransformSettings, run};
 //!
 //! let summary = run(&TransformSettings {
-//!     lake: "lake".into(),
+//!     lake: std::path::PathBuf::from("lake").into(),
 //!     out: "out".into(),
 //!     as_of: NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
 //!     config: Config::default(),
@@ -48,6 +48,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use outcomes_lake::{Listing, Location};
 use outcomes_schemas::lake::{content_columns, events_schema, rejected_schema};
 use outcomes_schemas::tables::{DEFINITIONS_VERSION, Issue, Table, meta};
 use polars::prelude::*;
@@ -56,13 +57,12 @@ pub use config::{
     Config, ConfigError, ConsortiumConfig, DEFAULT_EVENTS_PER_PART, DEFAULT_WAGE_FLOOR,
 };
 pub use error::TransformError;
-pub use lake::LakeFiles;
 
 /// What to transform.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransformSettings {
-    /// The event lake's root folder.
-    pub lake: PathBuf,
+    /// The event lake.
+    pub lake: Location,
     /// The output folder; tables go to `OUT/tables/`.
     pub out: PathBuf,
     /// The knowledge date D.
@@ -85,7 +85,7 @@ pub struct WrittenTable {
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
-    /// Committed lake files read.
+    /// Active lake data files read.
     pub lake_files: usize,
     /// Tables written, in INDICATORS.md order.
     pub tables: Vec<WrittenTable>,
@@ -93,8 +93,7 @@ pub struct Summary {
 
 /// Computes the tables of section 2, lazily, from lake frames: the pure core of a run.
 ///
-/// `events` and `rejected` have the lake's columns (`docs/LAKE.md`), one row per source
-/// position (see [`LakeFiles::overlapping`]).
+/// `events` and `rejected` have the lake's columns (`docs/LAKE.md`).
 fn compute(
     events: LazyFrame,
     rejected: LazyFrame,
@@ -122,7 +121,7 @@ fn compute(
 
 /// Runs a transform: reads the lake, writes the tables.
 pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
-    let files = LakeFiles::list(&settings.lake)?;
+    let files = lake::list(&settings.lake)?;
     let mut staged = Staged::default();
     match build(settings, &files, &mut staged) {
         Ok(summary) => {
@@ -140,19 +139,11 @@ pub fn run(settings: &TransformSettings) -> Result<Summary, TransformError> {
 /// The run's work: every table computed and written under a temporary name.
 fn build(
     settings: &TransformSettings,
-    files: &LakeFiles,
+    files: &Listing,
     staged: &mut Staged,
 ) -> Result<Summary, TransformError> {
-    let mut events = lake::scan(&files.events, &events_schema())?;
-    let mut rejected = lake::scan(&files.rejected, &rejected_schema())?;
-    if files.overlapping {
-        // Held in memory once: the later steps read the events several times.
-        events = plan::one_per_position(events)
-            .collect()
-            .map_err(TransformError::Polars)?
-            .lazy();
-        rejected = plan::one_per_position(rejected);
-    }
+    let events = lake::scan(&files.events, &events_schema())?;
+    let rejected = lake::scan(&files.rejected, &rejected_schema())?;
     let tables = compute(events, rejected, settings.as_of, &settings.config)?;
 
     let folder = settings.out.join("tables");
@@ -197,13 +188,13 @@ fn build(
     written.push(write(Table::Measures, frame)?.1);
     written.sort_by_key(|w| w.table);
     Ok(Summary {
-        lake_files: files.events.len() + files.rejected.len(),
+        lake_files: files.events.files.len() + files.rejected.files.len(),
         tables: written,
     })
 }
 
 /// The key-value metadata every table file carries.
-fn provenance(settings: &TransformSettings, files: &LakeFiles) -> Vec<(String, String)> {
+fn provenance(settings: &TransformSettings, files: &Listing) -> Vec<(String, String)> {
     vec![
         (meta::AS_OF.to_owned(), settings.as_of.to_string()),
         (
@@ -214,7 +205,7 @@ fn provenance(settings: &TransformSettings, files: &LakeFiles) -> Vec<(String, S
             meta::PROGRAM_VERSION.to_owned(),
             env!("CARGO_PKG_VERSION").to_owned(),
         ),
-        (meta::LAKE_WATERMARK.to_owned(), files.watermark_json()),
+        (meta::LAKE_VERSIONS.to_owned(), files.versions_json()),
     ]
 }
 

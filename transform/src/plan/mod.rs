@@ -62,13 +62,6 @@ fn one_of(types: &[EventType]) -> Expr {
         .unwrap_or(lit(false))
 }
 
-/// One row per source position (`docs/LAKE.md`): a guard against overlapping lake files.
-pub(crate) fn one_per_position(rows: LazyFrame) -> LazyFrame {
-    let mut position = vec![CONSORTIUM];
-    position.extend(POSITION);
-    rows.unique_stable(Some(cols(position)), UniqueKeepStrategy::First)
-}
-
 /// Keeps rows visible at `as_of`: recorded on or before D (in UTC) and occurred on or before D.
 ///
 /// `recorded_at` is compared as microseconds since the epoch (the lake stores UTC instants)

@@ -1,0 +1,475 @@
+//! The two Delta tables: opening, committing a batch exactly once, and listing for readers.
+
+use std::collections::HashMap;
+
+use arrow_array::RecordBatch;
+use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake_core::kernel::transaction::{
+    CommitBuilder, CommitConflictError, CommitProperties, TransactionError,
+};
+use deltalake_core::kernel::{Action, StructType, Transaction};
+use deltalake_core::operations::create::CreateBuilder;
+use deltalake_core::protocol::{DeltaOperation, OutputMode, SaveMode};
+use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError, ensure_table_uri};
+use futures::TryStreamExt as _;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use tracing::debug;
+
+use crate::{LakeError, Location, PARTITION_COLUMN, Positions, Stream, Table};
+
+/// An open event lake: both tables, each at the version this process last read or wrote.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    location: Location,
+    events: DeltaTable,
+    rejected: DeltaTable,
+}
+
+/// What one batch's commits wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Events stored.
+    pub events: usize,
+    /// Messages rejected and stored.
+    pub rejected: usize,
+    /// The new version of each table committed to (a table that already held the whole
+    /// batch is not committed to).
+    pub versions: Vec<(Table, u64)>,
+    /// Data files added, relative to their table.
+    pub files: Vec<String>,
+}
+
+/// The active files of one table at one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableFiles {
+    /// The table version listed.
+    pub version: u64,
+    /// The newest version whose commit changed the table's rows (compaction and vacuum
+    /// commits do not): the version the rows read are those of.
+    pub data_version: u64,
+    /// The files, in path order.
+    pub files: Vec<DataFile>,
+}
+
+/// Both tables' active files at their newest versions: what a reader reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// The `events` table.
+    pub events: TableFiles,
+    /// The `rejected` table.
+    pub rejected: TableFiles,
+}
+
+impl Listing {
+    /// Lists the lake at `location`.
+    pub async fn read(location: &Location) -> Result<Self, LakeError> {
+        let lake = Lake::open_existing(location).await?;
+        Ok(Self {
+            events: lake.files(Table::Events).await?,
+            rejected: lake.files(Table::Rejected).await?,
+        })
+    }
+
+    /// [`Listing::read`] for a caller without an async runtime.
+    pub fn read_blocking(location: &Location) -> Result<Self, LakeError> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| LakeError::Io {
+                path: location.to_string().into(),
+                source,
+            })?
+            .block_on(Self::read(location))
+    }
+
+    /// The tables' data versions as one line of JSON, `{"events":N,"rejected":M}`, for the
+    /// provenance of what is computed from them: `DeltaTable(..., version=N)` reads the same
+    /// rows again.
+    pub fn versions_json(&self) -> String {
+        format!(
+            r#"{{"{}":{},"{}":{}}}"#,
+            Table::Events,
+            self.events.data_version,
+            Table::Rejected,
+            self.rejected.data_version
+        )
+    }
+}
+
+/// One data file of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFile {
+    /// Its full location: a local path for a local lake, else a URL.
+    pub location: String,
+    /// The value of the partition column (the consortium), which the file itself does not
+    /// hold: Delta keeps partition values in the log.
+    pub consortium: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Rows, from the statistics the log keeps of each file.
+    pub rows: Option<u64>,
+}
+
+/// Parquet settings of every data file: zstd, with page statistics for readers' pruning.
+pub(crate) fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .build()
+}
+
+impl Lake {
+    /// Opens the lake at `location`, creating either table that does not exist yet (a writer's
+    /// way in).
+    pub async fn open(location: &Location) -> Result<Self, LakeError> {
+        Ok(Self {
+            location: location.clone(),
+            events: open_or_create(location, Table::Events).await?,
+            rejected: open_or_create(location, Table::Rejected).await?,
+        })
+    }
+
+    /// Opens an existing lake (a reader's way in); an error names a missing table.
+    pub async fn open_existing(location: &Location) -> Result<Self, LakeError> {
+        Ok(Self {
+            location: location.clone(),
+            events: open(location, Table::Events).await?,
+            rejected: open(location, Table::Rejected).await?,
+        })
+    }
+
+    /// The lake's location.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    pub(crate) fn table(&self, table: Table) -> &DeltaTable {
+        match table {
+            Table::Events => &self.events,
+            Table::Rejected => &self.rejected,
+        }
+    }
+
+    pub(crate) fn table_mut(&mut self, table: Table) -> &mut DeltaTable {
+        match table {
+            Table::Events => &mut self.events,
+            Table::Rejected => &mut self.rejected,
+        }
+    }
+
+    pub(crate) fn delta_error(&self, table: Table) -> impl Fn(DeltaTableError) -> LakeError + use<> {
+        let location = self.location.to_string();
+        move |source| LakeError::Delta {
+            location: location.clone(),
+            table,
+            source: Box::new(source),
+        }
+    }
+
+    /// Reads both tables' newest versions from their logs.
+    pub async fn refresh(&mut self) -> Result<(), LakeError> {
+        for table in Table::COMMIT_ORDER {
+            let delta_error = self.delta_error(table);
+            let updated = self.table_mut(table).update_incremental(None).await;
+            updated.map_err(delta_error)?;
+        }
+        Ok(())
+    }
+
+    /// How far each table holds `stream`, from the newest versions of the logs: where a
+    /// writer taking the source over resumes.
+    pub async fn positions(&mut self, stream: &Stream) -> Result<Positions, LakeError> {
+        self.refresh().await?;
+        Ok(Positions {
+            events: self.position(Table::Events, stream).await?,
+            rejected: self.position(Table::Rejected, stream).await?,
+        })
+    }
+
+    /// The source's `txn` version in `table`, at the version this process holds.
+    async fn position(&self, table: Table, stream: &Stream) -> Result<Option<i64>, LakeError> {
+        let delta = self.table(table);
+        delta
+            .snapshot()
+            .map_err(self.delta_error(table))?
+            .transaction_version(delta.log_store().as_ref(), stream.app_id())
+            .await
+            .map_err(self.delta_error(table))
+    }
+
+    /// Commits one batch of `stream` ending at position `last`: its rejections to `rejected`,
+    /// then its events to `events`, each in one Delta transaction with the source's `txn`
+    /// action at `last`. `held` is how far this writer last saw each table hold the source,
+    /// and is moved to `last` table by table as each commit lands, so that a call that failed
+    /// half-way can be repeated. A table that holds more than `held` says has been written by
+    /// another worker, and the batch is refused ([`LakeError::SourceTaken`]). Rows at positions
+    /// a table already holds must have been left out by the caller; a table that holds `last`
+    /// already is skipped.
+    pub async fn commit(
+        &mut self,
+        stream: &Stream,
+        held: &mut Positions,
+        last: i64,
+        events: &RecordBatch,
+        rejected: Option<&RecordBatch>,
+    ) -> Result<Committed, LakeError> {
+        let rejected = rejected.map(std::slice::from_ref).unwrap_or_default();
+        self.commit_batches(stream, held, last, std::slice::from_ref(events), rejected)
+            .await
+    }
+
+    /// [`Lake::commit`] of rows held in several record batches per table.
+    pub(crate) async fn commit_batches(
+        &mut self,
+        stream: &Stream,
+        held: &mut Positions,
+        last: i64,
+        events: &[RecordBatch],
+        rejected: &[RecordBatch],
+    ) -> Result<Committed, LakeError> {
+        let mut committed = Committed::default();
+        for table in Table::COMMIT_ORDER {
+            let rows = match table {
+                Table::Events => events,
+                Table::Rejected => rejected,
+            };
+            if held.holds(table, last) {
+                continue;
+            }
+            let (version, files) = self.append(table, stream, held.of(table), last, rows).await?;
+            let count = rows.iter().map(RecordBatch::num_rows).sum();
+            match table {
+                Table::Events => (committed.events, held.events) = (count, Some(last)),
+                Table::Rejected => (committed.rejected, held.rejected) = (count, Some(last)),
+            }
+            committed.versions.push((table, version));
+            committed.files.extend(files);
+        }
+        Ok(committed)
+    }
+
+    /// One table's transaction: the rows as new files, and the source's `txn` at `last`.
+    async fn append(
+        &mut self,
+        table: Table,
+        stream: &Stream,
+        expected: Option<i64>,
+        last: i64,
+        rows: &[RecordBatch],
+    ) -> Result<(u64, Vec<String>), LakeError> {
+        let app_id = stream.app_id();
+        let found = self.position(table, stream).await?;
+        if found != expected {
+            return Err(LakeError::SourceTaken {
+                app_id,
+                table,
+                expected,
+                found,
+            });
+        }
+        let delta_error = self.delta_error(table);
+        let delta = self.table_mut(table);
+        let mut adds = Vec::new();
+        if rows.iter().any(|rows| rows.num_rows() > 0) {
+            let mut writer = RecordBatchWriter::for_table(delta)
+                .map_err(&delta_error)?
+                .with_writer_properties(writer_properties());
+            for batch in rows.iter().filter(|rows| rows.num_rows() > 0) {
+                writer.write(batch.clone()).await.map_err(&delta_error)?;
+            }
+            adds = writer.flush().await.map_err(&delta_error)?;
+        }
+        let files = adds.iter().map(|add| add.path.clone()).collect();
+        let operation = DeltaOperation::StreamingUpdate {
+            output_mode: OutputMode::Append,
+            query_id: app_id.clone(),
+            epoch_id: last,
+        };
+        // The `txn` action makes delta-rs' conflict checker fail this commit if a commit it
+        // has not seen carries the same app id: a zombie writer stops here.
+        let properties =
+            CommitProperties::default().with_application_transaction(Transaction::new(&app_id, last));
+        let snapshot = delta.snapshot().map_err(&delta_error)?;
+        let finalized = CommitBuilder::from(properties)
+            .with_actions(adds.into_iter().map(Action::Add).collect())
+            .build(Some(snapshot), delta.log_store(), operation)
+            .await;
+        let finalized = match finalized {
+            Ok(finalized) => finalized,
+            Err(DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(CommitConflictError::ConcurrentTransaction),
+            }) => {
+                return Err(LakeError::SourceTaken {
+                    app_id,
+                    table,
+                    expected,
+                    found: None,
+                });
+            }
+            // The commit may have landed all the same (a checkpoint after it failed, a put
+            // retried after a lost answer): the log says.
+            Err(error) => return self.landed(table, stream, last, files, error).await,
+        };
+        delta.state = Some(finalized.snapshot());
+        debug!(%table, %app_id, last, version = finalized.version(), "committed");
+        Ok((finalized.version(), files))
+    }
+
+    /// After a failed commit: success when the log shows the source at `last` (the commit
+    /// landed), else the error.
+    async fn landed(
+        &mut self,
+        table: Table,
+        stream: &Stream,
+        last: i64,
+        files: Vec<String>,
+        error: DeltaTableError,
+    ) -> Result<(u64, Vec<String>), LakeError> {
+        let delta_error = self.delta_error(table);
+        if self.table_mut(table).update_incremental(None).await.is_ok()
+            && self.position(table, stream).await.ok().flatten() == Some(last)
+        {
+            let version = self.table(table).version().unwrap_or_default();
+            return Ok((version, files));
+        }
+        Err(delta_error(error))
+    }
+
+    /// The active files of `table` at the version this process holds, for a reader.
+    pub async fn files(&self, table: Table) -> Result<TableFiles, LakeError> {
+        let delta_error = self.delta_error(table);
+        let delta = self.table(table);
+        let snapshot = delta.snapshot().map_err(&delta_error)?;
+        let root = match &self.location {
+            Location::Local(_) => None,
+            Location::Url(_) => Some(delta.table_url().clone()),
+        };
+        let mut files = Vec::new();
+        for file in snapshot.log_data().iter() {
+            let relative = file.path().into_owned();
+            let location = match &root {
+                None => local_file(delta, &relative),
+                Some(root) => root
+                    .join(&relative)
+                    .map(String::from)
+                    .unwrap_or_else(|_| format!("{root}{relative}")),
+            };
+            let consortium = file
+                .partition_values_map()
+                .get(PARTITION_COLUMN)
+                .cloned()
+                .flatten()
+                .unwrap_or_default();
+            files.push(DataFile {
+                location,
+                consortium,
+                size: u64::try_from(file.size()).unwrap_or(0),
+                rows: file.num_records().map(|rows| rows as u64),
+            });
+        }
+        files.sort_by(|a, b| a.location.cmp(&b.location));
+        let version = snapshot.version();
+        Ok(TableFiles {
+            version,
+            data_version: self.data_version(table, version).await?,
+            files,
+        })
+    }
+
+    /// The newest version at or below `version` whose commit changed rows.
+    async fn data_version(&self, table: Table, version: u64) -> Result<u64, LakeError> {
+        let delta = self.table(table);
+        let mut history = delta.history(None);
+        let mut newest = version;
+        while let Some(info) = history.try_next().await.map_err(self.delta_error(table))? {
+            let maintenance = matches!(
+                info.operation.as_deref(),
+                Some("OPTIMIZE" | "VACUUM START" | "VACUUM END")
+            );
+            if !maintenance {
+                break;
+            }
+            newest = newest.saturating_sub(1);
+        }
+        Ok(newest)
+    }
+}
+
+/// A data file's local path: the table folder joined with the decoded relative path.
+fn local_file(delta: &DeltaTable, relative: &str) -> String {
+    match delta.table_url().to_file_path() {
+        Ok(folder) => folder.join(relative).to_string_lossy().into_owned(),
+        Err(()) => relative.to_owned(),
+    }
+}
+
+fn table_url(location: &Location, table: Table) -> Result<url::Url, LakeError> {
+    ensure_table_uri(location.table_uri(table)).map_err(|source| LakeError::Delta {
+        location: location.to_string(),
+        table,
+        source: Box::new(source),
+    })
+}
+
+async fn open(location: &Location, table: Table) -> Result<DeltaTable, LakeError> {
+    let delta_error = |source| LakeError::Delta {
+        location: location.to_string(),
+        table,
+        source: Box::new(source),
+    };
+    let url = table_url(location, table)?;
+    let mut delta = DeltaTableBuilder::from_url(url)
+        .map_err(delta_error)?
+        .build()
+        .map_err(delta_error)?;
+    match delta.load().await {
+        Ok(()) => Ok(delta),
+        Err(DeltaTableError::NotATable(_)) => Err(LakeError::NoLake {
+            location: location.to_string(),
+            table,
+        }),
+        Err(error) => Err(delta_error(error)),
+    }
+}
+
+async fn open_or_create(location: &Location, table: Table) -> Result<DeltaTable, LakeError> {
+    match open(location, table).await {
+        Err(LakeError::NoLake { .. }) => {}
+        opened => return opened,
+    }
+    let delta_error = |source| LakeError::Delta {
+        location: location.to_string(),
+        table,
+        source: Box::new(source),
+    };
+    let schema: StructType = table
+        .schema()
+        .as_ref()
+        .try_into_kernel()
+        .map_err(|error| delta_error(DeltaTableError::from(error)))?;
+    let created = CreateBuilder::new()
+        .with_location(table_url(location, table)?.to_string())
+        .with_table_name(table.name())
+        .with_columns(schema.fields().cloned())
+        .with_partition_columns([PARTITION_COLUMN])
+        .with_save_mode(SaveMode::Ignore)
+        // No retry at version 1: a worker that loses the race to create the table opens the
+        // winner's instead of adding a second creation to its log.
+        .with_commit_properties(CommitProperties::default().with_max_retries(0))
+        // A checkpoint every 100 commits (delta-rs' default, set so that every reader sees
+        // it); no `delta.setTransactionRetentionDuration`, so a source's position never expires.
+        .with_configuration(HashMap::from([(
+            "delta.checkpointInterval".to_owned(),
+            Some("100".to_owned()),
+        )]))
+        .await;
+    match created {
+        Ok(delta) => Ok(delta),
+        // Another worker may have created it in the same moment.
+        Err(error) => open(location, table)
+            .await
+            .map_err(|_| delta_error(error)),
+    }
+}
