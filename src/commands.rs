@@ -650,7 +650,11 @@ pub fn lake(command: &LakeCommand) -> anyhow::Result<ExitCode> {
             let retention = chrono::Duration::hours(i64::from(*retention_hours));
             for table in runtime.block_on(lake.vacuum(retention, *dry_run))? {
                 let verb = if *dry_run { "would delete" } else { "deleted" };
-                println!("{}: {verb} {} files", table.table, table.files_deleted.len());
+                println!(
+                    "{}: {verb} {} files",
+                    table.table,
+                    table.files_deleted.len()
+                );
             }
         }
         LakeCommand::Convert { from, to } => {

@@ -168,11 +168,18 @@ fn a_configured_load_logs_each_batch_as_a_json_object() {
     assert_eq!(batch["last_line"], 3);
     assert_eq!(batch["events"], 2);
     assert_eq!(batch["rejected"], 1);
-    let file = batch["file"].as_str().unwrap();
-    assert!(
-        file.starts_with(&lake.display().to_string()) && std::path::Path::new(file).exists(),
-        "{file}"
-    );
+    // Each table's new version, and the data files added (relative to their table).
+    assert!(batch["events_version"].is_u64() && batch["rejected_version"].is_u64());
+    let files: Vec<&str> = batch["files"].as_str().unwrap().split(',').collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for file in files {
+        assert!(
+            ["events", "rejected"]
+                .iter()
+                .any(|table| lake.join(table).join(file).exists()),
+            "{file}"
+        );
+    }
     // No raw person id in any log line.
     assert!(!stderr.contains("person-1"), "{stderr}");
 }

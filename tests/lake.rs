@@ -40,10 +40,7 @@ else:
     distinct = pl.concat([events.select(cols), rejected.select(cols)]).unique().select(pl.len()).collect().item()
     print(events.select(pl.len()).collect().item(), rejected.select(pl.len()).collect().item(), distinct)
 "#;
-    let output = run(python()
-        .args(["-c", script])
-        .arg(lake)
-        .arg(reader));
+    let output = run(python().args(["-c", script]).arg(lake).arg(reader));
     let text = String::from_utf8_lossy(&output.stdout);
     let numbers: Vec<u64> = text
         .split_whitespace()
@@ -71,7 +68,11 @@ fn generate(feed: &Path, participants: &str) {
 
 /// `outcomes ingest` of `path` (a file, or a folder named after its consortium).
 fn ingest_command(lake: &Path, path: &Path) -> Command {
-    let folder = if path.is_dir() { path } else { path.parent().unwrap() };
+    let folder = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap()
+    };
     let consortium = folder.file_name().unwrap().to_str().unwrap();
     let mut command = outcomes();
     command
@@ -175,12 +176,13 @@ fn compaction_while_ingest_runs_changes_no_row_and_no_table() {
                 "import sys; from deltalake import DeltaTable; print(len(DeltaTable(sys.argv[1]).file_uris()))",
             ])
             .arg(lake.join(table)));
-        String::from_utf8_lossy(&output.stdout).trim().parse::<usize>().unwrap()
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse::<usize>()
+            .unwrap()
     };
     let files_before = files("events");
-    run(outcomes()
-        .args(["lake", "compact", "--lake"])
-        .arg(&lake));
+    run(outcomes().args(["lake", "compact", "--lake"]).arg(&lake));
     assert!(files("events") < files_before && files("events") <= 2);
     let after = dir.path().join("after");
     transform(&after);

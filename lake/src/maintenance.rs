@@ -120,9 +120,8 @@ impl Lake {
                 .await
                 .map_err(&delta_error)?
                 .unwrap_or(0);
-            let properties = CommitProperties::default().with_application_transaction(
-                Transaction::new(COMPACTOR_APP_ID, compactions + 1),
-            );
+            let properties = CommitProperties::default()
+                .with_application_transaction(Transaction::new(COMPACTOR_APP_ID, compactions + 1));
             let finalized = CommitBuilder::from(properties)
                 .with_actions(actions)
                 .build(
@@ -138,10 +137,7 @@ impl Lake {
             delta.state = Some(finalized.snapshot());
             info!(%table, consortium, version = finalized.version(), "partition compacted");
         }
-        let version = self
-            .table(table)
-            .version()
-            .unwrap_or_default();
+        let version = self.table(table).version().unwrap_or_default();
         Ok(Compacted {
             table,
             files_before,

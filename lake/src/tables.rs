@@ -159,7 +159,10 @@ impl Lake {
         }
     }
 
-    pub(crate) fn delta_error(&self, table: Table) -> impl Fn(DeltaTableError) -> LakeError + use<> {
+    pub(crate) fn delta_error(
+        &self,
+        table: Table,
+    ) -> impl Fn(DeltaTableError) -> LakeError + use<> {
         let location = self.location.to_string();
         move |source| LakeError::Delta {
             location: location.clone(),
@@ -238,7 +241,9 @@ impl Lake {
             if held.holds(table, last) {
                 continue;
             }
-            let (version, files) = self.append(table, stream, held.of(table), last, rows).await?;
+            let (version, files) = self
+                .append(table, stream, held.of(table), last, rows)
+                .await?;
             let count = rows.iter().map(RecordBatch::num_rows).sum();
             match table {
                 Table::Events => (committed.events, held.events) = (count, Some(last)),
@@ -289,8 +294,8 @@ impl Lake {
         };
         // The `txn` action makes delta-rs' conflict checker fail this commit if a commit it
         // has not seen carries the same app id: a zombie writer stops here.
-        let properties =
-            CommitProperties::default().with_application_transaction(Transaction::new(&app_id, last));
+        let properties = CommitProperties::default()
+            .with_application_transaction(Transaction::new(&app_id, last));
         let snapshot = delta.snapshot().map_err(&delta_error)?;
         let finalized = CommitBuilder::from(properties)
             .with_actions(adds.into_iter().map(Action::Add).collect())
@@ -468,8 +473,100 @@ async fn open_or_create(location: &Location, table: Table) -> Result<DeltaTable,
     match created {
         Ok(delta) => Ok(delta),
         // Another worker may have created it in the same moment.
-        Err(error) => open(location, table)
+        Err(error) => open(location, table).await.map_err(|_| delta_error(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outcomes_schemas::ConsortiumId;
+    use outcomes_schemas::lake::SourceId;
+
+    fn stream() -> Stream {
+        Stream {
+            consortium: ConsortiumId::new("north-shore").unwrap(),
+            source: SourceId::Kafka {
+                topic: "outcomes.north-shore.intake".into(),
+                partition: 0,
+            },
+        }
+    }
+
+    fn empty() -> RecordBatch {
+        RecordBatch::new_empty(Table::Events.schema())
+    }
+
+    /// A worker that lost its partition and commits from the snapshot it had (it has not seen
+    /// the new owner's commit) is stopped by the conflict checker; once it has read the log, by
+    /// its own check of the position.
+    #[tokio::test]
+    async fn a_zombie_writer_cannot_commit_its_lost_source() {
+        let root = tempfile::tempdir().unwrap();
+        let location = Location::from(root.path());
+        let mut zombie = Lake::open(&location).await.unwrap();
+        let held = zombie.positions(&stream()).await.unwrap();
+        assert_eq!(held, Positions::default());
+
+        let mut owner = Lake::open(&location).await.unwrap();
+        let mut owner_held = owner.positions(&stream()).await.unwrap();
+        owner
+            .commit(&stream(), &mut owner_held, 10, &empty(), None)
             .await
-            .map_err(|_| delta_error(error)),
+            .unwrap();
+        assert_eq!(owner_held.both(), Some(10));
+
+        let mut stale = held;
+        let refused = zombie
+            .commit(&stream(), &mut stale, 5, &empty(), None)
+            .await;
+        assert!(
+            matches!(refused, Err(LakeError::SourceTaken { found: None, .. })),
+            "{refused:?}"
+        );
+        zombie.refresh().await.unwrap();
+        let mut stale = held;
+        let refused = zombie
+            .commit(&stream(), &mut stale, 5, &empty(), None)
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(LakeError::SourceTaken {
+                    found: Some(10),
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(
+            owner.positions(&stream()).await.unwrap(),
+            Positions {
+                events: Some(10),
+                rejected: Some(10)
+            }
+        );
+    }
+
+    /// A batch whose first commit landed and second failed is retried with the positions the
+    /// first commit moved: the table already holding the batch is skipped.
+    #[tokio::test]
+    async fn a_half_committed_batch_is_finished_not_repeated() {
+        let root = tempfile::tempdir().unwrap();
+        let mut lake = Lake::open(&Location::from(root.path())).await.unwrap();
+        let (version, _) = lake
+            .append(Table::Rejected, &stream(), None, 7, &[])
+            .await
+            .unwrap();
+        let mut held = lake.positions(&stream()).await.unwrap();
+        assert_eq!((held.events, held.rejected), (None, Some(7)));
+        let committed = lake
+            .commit(&stream(), &mut held, 7, &empty(), None)
+            .await
+            .unwrap();
+        assert_eq!(committed.versions.len(), 1);
+        assert_eq!(committed.versions[0].0, Table::Events);
+        assert_eq!(lake.files(Table::Rejected).await.unwrap().version, version);
+        assert_eq!(held.both(), Some(7));
     }
 }

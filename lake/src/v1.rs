@@ -65,7 +65,9 @@ pub async fn convert(from: &Path, to: &Location) -> Result<Converted, LakeError>
                 continue;
             }
             let after = pending.last.map_or(held, |last| held.after(last));
-            pending.events.extend(read_unheld(&pair.events, Table::Events, &after)?);
+            pending
+                .events
+                .extend(read_unheld(&pair.events, Table::Events, &after)?);
             if let Some(path) = &pair.rejected {
                 pending
                     .rejected
@@ -175,11 +177,7 @@ fn committed_pairs(root: &Path) -> Result<BTreeMap<Stream, Vec<Pair>>, LakeError
 }
 
 /// The rows of a version-1 file at positions `table` does not hold per `held`.
-fn read_unheld(
-    path: &Path,
-    table: Table,
-    held: &Positions,
-) -> Result<Vec<RecordBatch>, LakeError> {
+fn read_unheld(path: &Path, table: Table, held: &Positions) -> Result<Vec<RecordBatch>, LakeError> {
     let parquet = |source| LakeError::Parquet {
         path: path.display().to_string(),
         source,
