@@ -20,7 +20,8 @@ trap 'rm -rf "$work"' EXIT
 folder=$(find "$work/feed" -mindepth 1 -maxdepth 1 -type d | head -1)
 consortium=$(basename "$folder")
 mkdir "$work/split"
-cat "$folder"/*.ndjson | split -n "l/$files" -d -a 6 --additional-suffix=.ndjson - "$work/split/part-"
+cat "$folder"/*.ndjson > "$work/all.ndjson"
+split -n "l/$files" -d -a 6 --additional-suffix=.ndjson "$work/all.ndjson" "$work/split/part-"
 echo "messages: $(cat "$work/split"/*.ndjson | wc -l) in $(ls "$work/split" | wc -l) files"
 start=$(date +%s.%N)
 "$bin" ingest --demo-key --consortium "$consortium" --lake "$work/lake" --from-file "$work/split" | head -1

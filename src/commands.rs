@@ -318,7 +318,8 @@ pub fn write_feed(
     Ok((count, folders))
 }
 
-/// A lake location from a path setting, which may also hold a URL (`s3://bucket/lake`).
+/// A lake location from a path setting (a URL is taken as one, for delta-rs to accept or
+/// refuse; only local and mounted folders are supported so far).
 pub fn location(lake: &Path) -> anyhow::Result<Location> {
     let text = lake
         .to_str()
@@ -591,7 +592,7 @@ pub enum LakeCommand {
     /// Rewrites each consortium's small files into large ones, changing no rows (safe while
     /// ingest runs; the replaced files stay until `lake vacuum`).
     Compact {
-        /// The lake (a folder, or an s3:// URL).
+        /// The lake's folder.
         #[arg(long)]
         lake: PathBuf,
         /// The size of the files to write, and below which a file counts as small.
@@ -601,7 +602,7 @@ pub enum LakeCommand {
     /// Deletes the files no table version of the retention period references: those
     /// compaction replaced, and the leftovers of writes that never committed.
     Vacuum {
-        /// The lake (a folder, or an s3:// URL).
+        /// The lake's folder.
         #[arg(long)]
         lake: PathBuf,
         /// How long replaced files stay readable: longer than the longest transform, and
@@ -618,7 +619,7 @@ pub enum LakeCommand {
         /// The version-1 lake's folder.
         #[arg(long)]
         from: PathBuf,
-        /// The new lake (a folder, or an s3:// URL).
+        /// The new lake's folder.
         #[arg(long)]
         to: PathBuf,
     },

@@ -1,4 +1,5 @@
-//! Where a lake lives: a local (or mounted) folder, or an object-store URL.
+//! Where a lake lives: a local (or mounted) folder, or an object-store URL (which delta-rs
+//! refuses for now: no object store is registered yet).
 
 use std::fmt;
 use std::path::PathBuf;

@@ -6,17 +6,17 @@
 //! readers of older versions (a transform still running) keep working until vacuum removes them
 //! after the retention period.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_array::RecordBatch;
+use delta_kernel::expressions::Scalar;
 use deltalake_core::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake_core::kernel::{Action, LogicalFileView, Transaction};
 use deltalake_core::operations::vacuum::VacuumMode;
 use deltalake_core::protocol::DeltaOperation;
-use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
+use indexmap::IndexMap;
 use object_store::ObjectStoreExt as _;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::BTreeMap;
 use tracing::info;
 
 use crate::tables::writer_properties;
@@ -94,11 +94,19 @@ impl Lake {
                 .map_err(&delta_error)?
                 .with_writer_properties(writer_properties())
                 .with_target_file_size(target_size);
+            // The files hold no partition column (Delta keeps it in the log): written as
+            // the partition they came from.
+            let partition = IndexMap::from([(
+                PARTITION_COLUMN.to_owned(),
+                Scalar::String(consortium.clone()),
+            )]);
             for bin in &bins {
                 for file in bin {
                     for batch in read_file(self, table, file).await? {
-                        let batch = with_partition_column(table, &batch, &consortium)?;
-                        writer.write(batch).await.map_err(&delta_error)?;
+                        writer
+                            .write_partition(batch, &partition, WriteMode::Default)
+                            .await
+                            .map_err(&delta_error)?;
                     }
                     actions.push(Action::Remove(file.remove_action(false)));
                 }
@@ -232,35 +240,4 @@ async fn read_file(
             what: path.to_string(),
             source,
         })
-}
-
-/// A data file's rows with the partition column put back, in the table's column order, as the
-/// writer takes them.
-fn with_partition_column(
-    table: Table,
-    batch: &RecordBatch,
-    consortium: &str,
-) -> Result<RecordBatch, LakeError> {
-    let schema = table.schema();
-    let columns = schema
-        .fields()
-        .iter()
-        .map(|field| {
-            if field.name() == PARTITION_COLUMN {
-                Ok(Arc::new(StringArray::from(vec![consortium; batch.num_rows()])) as ArrayRef)
-            } else {
-                batch.column_by_name(field.name()).cloned().ok_or_else(|| {
-                    arrow_schema::ArrowError::SchemaError(format!(
-                        "a {table} data file lacks the column {}",
-                        field.name()
-                    ))
-                })
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .and_then(|columns| RecordBatch::try_new(schema, columns));
-    columns.map_err(|source| LakeError::Arrow {
-        what: format!("a compacted {table} file"),
-        source,
-    })
 }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use arrow_array::RecordBatch;
+use delta_kernel::expressions::Scalar;
 use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake_core::kernel::transaction::{
     CommitBuilder, CommitConflictError, CommitProperties, TransactionError,
@@ -10,9 +11,10 @@ use deltalake_core::kernel::transaction::{
 use deltalake_core::kernel::{Action, StructType, Transaction};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, OutputMode, SaveMode};
-use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError, ensure_table_uri};
 use futures::TryStreamExt as _;
+use indexmap::IndexMap;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use tracing::debug;
@@ -193,23 +195,19 @@ impl Lake {
 
     /// The source's `txn` version in `table`, at the version this process holds.
     async fn position(&self, table: Table, stream: &Stream) -> Result<Option<i64>, LakeError> {
-        let delta = self.table(table);
-        delta
-            .snapshot()
-            .map_err(self.delta_error(table))?
-            .transaction_version(delta.log_store().as_ref(), stream.app_id())
+        source_position(self.table(table), stream)
             .await
             .map_err(self.delta_error(table))
     }
 
     /// Commits one batch of `stream` ending at position `last`: its rejections to `rejected`,
     /// then its events to `events`, each in one Delta transaction with the source's `txn`
-    /// action at `last`. `held` is how far this writer last saw each table hold the source,
-    /// and is moved to `last` table by table as each commit lands, so that a call that failed
-    /// half-way can be repeated. A table that holds more than `held` says has been written by
-    /// another worker, and the batch is refused ([`LakeError::SourceTaken`]). Rows at positions
-    /// a table already holds must have been left out by the caller; a table that holds `last`
-    /// already is skipped.
+    /// action at `last` (each table is exactly once on its own, whichever lands first). `held` is how far this writer last saw each table hold the source, and is moved to
+    /// `last` for each table whose commit lands, so that a call that failed half-way can be
+    /// repeated. A table that holds more than `held` says has been written by another worker,
+    /// and the batch is refused ([`LakeError::SourceTaken`]). Rows at positions a table
+    /// already holds must have been left out by the caller; a table that holds `last` already
+    /// is skipped.
     pub async fn commit(
         &mut self,
         stream: &Stream,
@@ -232,114 +230,39 @@ impl Lake {
         events: &[RecordBatch],
         rejected: &[RecordBatch],
     ) -> Result<Committed, LakeError> {
+        let location = self.location.to_string();
+        let expected = *held;
+        let side = |delta, table, rows| Side {
+            delta,
+            table,
+            location: &location,
+            stream,
+            expected: expected.of(table),
+            last,
+            rows,
+        };
+        // One after the other: side by side, the two encodings compete for the same cores
+        // and memory (measured slower in bench/ingest.sh).
         let mut committed = Committed::default();
-        for table in Table::COMMIT_ORDER {
-            let rows = match table {
-                Table::Events => events,
-                Table::Rejected => rejected,
-            };
-            if held.holds(table, last) {
-                continue;
-            }
-            let (version, files) = self
-                .append(table, stream, held.of(table), last, rows)
-                .await?;
-            let count = rows.iter().map(RecordBatch::num_rows).sum();
-            match table {
-                Table::Events => (committed.events, held.events) = (count, Some(last)),
-                Table::Rejected => (committed.rejected, held.rejected) = (count, Some(last)),
-            }
-            committed.versions.push((table, version));
+        let rejected_done = side(&mut self.rejected, Table::Rejected, rejected)
+            .commit()
+            .await?;
+        if let Some((version, files)) = rejected_done {
+            committed.rejected = rejected.iter().map(RecordBatch::num_rows).sum();
+            held.rejected = Some(last);
+            committed.versions.push((Table::Rejected, version));
+            committed.files.extend(files);
+        }
+        let events_done = side(&mut self.events, Table::Events, events)
+            .commit()
+            .await?;
+        if let Some((version, files)) = events_done {
+            committed.events = events.iter().map(RecordBatch::num_rows).sum();
+            held.events = Some(last);
+            committed.versions.push((Table::Events, version));
             committed.files.extend(files);
         }
         Ok(committed)
-    }
-
-    /// One table's transaction: the rows as new files, and the source's `txn` at `last`.
-    async fn append(
-        &mut self,
-        table: Table,
-        stream: &Stream,
-        expected: Option<i64>,
-        last: i64,
-        rows: &[RecordBatch],
-    ) -> Result<(u64, Vec<String>), LakeError> {
-        let app_id = stream.app_id();
-        let found = self.position(table, stream).await?;
-        if found != expected {
-            return Err(LakeError::SourceTaken {
-                app_id,
-                table,
-                expected,
-                found,
-            });
-        }
-        let delta_error = self.delta_error(table);
-        let delta = self.table_mut(table);
-        let mut adds = Vec::new();
-        if rows.iter().any(|rows| rows.num_rows() > 0) {
-            let mut writer = RecordBatchWriter::for_table(delta)
-                .map_err(&delta_error)?
-                .with_writer_properties(writer_properties());
-            for batch in rows.iter().filter(|rows| rows.num_rows() > 0) {
-                writer.write(batch.clone()).await.map_err(&delta_error)?;
-            }
-            adds = writer.flush().await.map_err(&delta_error)?;
-        }
-        let files = adds.iter().map(|add| add.path.clone()).collect();
-        let operation = DeltaOperation::StreamingUpdate {
-            output_mode: OutputMode::Append,
-            query_id: app_id.clone(),
-            epoch_id: last,
-        };
-        // The `txn` action makes delta-rs' conflict checker fail this commit if a commit it
-        // has not seen carries the same app id: a zombie writer stops here.
-        let properties = CommitProperties::default()
-            .with_application_transaction(Transaction::new(&app_id, last));
-        let snapshot = delta.snapshot().map_err(&delta_error)?;
-        let finalized = CommitBuilder::from(properties)
-            .with_actions(adds.into_iter().map(Action::Add).collect())
-            .build(Some(snapshot), delta.log_store(), operation)
-            .await;
-        let finalized = match finalized {
-            Ok(finalized) => finalized,
-            Err(DeltaTableError::Transaction {
-                source: TransactionError::CommitConflict(CommitConflictError::ConcurrentTransaction),
-            }) => {
-                return Err(LakeError::SourceTaken {
-                    app_id,
-                    table,
-                    expected,
-                    found: None,
-                });
-            }
-            // The commit may have landed all the same (a checkpoint after it failed, a put
-            // retried after a lost answer): the log says.
-            Err(error) => return self.landed(table, stream, last, files, error).await,
-        };
-        delta.state = Some(finalized.snapshot());
-        debug!(%table, %app_id, last, version = finalized.version(), "committed");
-        Ok((finalized.version(), files))
-    }
-
-    /// After a failed commit: success when the log shows the source at `last` (the commit
-    /// landed), else the error.
-    async fn landed(
-        &mut self,
-        table: Table,
-        stream: &Stream,
-        last: i64,
-        files: Vec<String>,
-        error: DeltaTableError,
-    ) -> Result<(u64, Vec<String>), LakeError> {
-        let delta_error = self.delta_error(table);
-        if self.table_mut(table).update_incremental(None).await.is_ok()
-            && self.position(table, stream).await.ok().flatten() == Some(last)
-        {
-            let version = self.table(table).version().unwrap_or_default();
-            return Ok((version, files));
-        }
-        Err(delta_error(error))
     }
 
     /// The active files of `table` at the version this process holds, for a reader.
@@ -402,6 +325,139 @@ impl Lake {
     }
 }
 
+/// The source's `txn` version in a table, at the version the handle holds.
+async fn source_position(
+    delta: &DeltaTable,
+    stream: &Stream,
+) -> Result<Option<i64>, DeltaTableError> {
+    delta
+        .snapshot()?
+        .transaction_version(delta.log_store().as_ref(), stream.app_id())
+        .await
+}
+
+/// One table's part of a batch commit.
+struct Side<'a> {
+    delta: &'a mut DeltaTable,
+    table: Table,
+    location: &'a str,
+    stream: &'a Stream,
+    /// The position this writer last saw the table hold.
+    expected: Option<i64>,
+    last: i64,
+    rows: &'a [RecordBatch],
+}
+
+impl Side<'_> {
+    fn error(&self) -> impl Fn(DeltaTableError) -> LakeError + use<> {
+        let (location, table) = (self.location.to_owned(), self.table);
+        move |source| LakeError::Delta {
+            location: location.clone(),
+            table,
+            source: Box::new(source),
+        }
+    }
+
+    /// The table's transaction, unless it holds the batch already: the rows as new files, and
+    /// the source's `txn` at `last`. Returns the new version and the files added.
+    async fn commit(self) -> Result<Option<(u64, Vec<String>)>, LakeError> {
+        let expected = self.expected;
+        if expected.is_some_and(|held| self.last <= held) {
+            return Ok(None);
+        }
+        let (table, last) = (self.table, self.last);
+        let delta_error = self.error();
+        let app_id = self.stream.app_id();
+        let started = std::time::Instant::now();
+        let found = source_position(self.delta, self.stream)
+            .await
+            .map_err(&delta_error)?;
+        let checked = started.elapsed();
+        if found != expected {
+            return Err(LakeError::SourceTaken {
+                app_id,
+                table,
+                expected,
+                found,
+            });
+        }
+        let mut adds = Vec::new();
+        if self.rows.iter().any(|rows| rows.num_rows() > 0) {
+            let mut writer = RecordBatchWriter::for_table(self.delta)
+                .map_err(&delta_error)?
+                .with_writer_properties(writer_properties());
+            // All of a source's rows are of its consortium: written as that one partition,
+            // they are not split (copied) by partition value first.
+            let partition = IndexMap::from([(
+                PARTITION_COLUMN.to_owned(),
+                Scalar::String(self.stream.consortium.as_str().to_owned()),
+            )]);
+            for batch in self.rows.iter().filter(|rows| rows.num_rows() > 0) {
+                writer
+                    .write_partition(batch.clone(), &partition, WriteMode::Default)
+                    .await
+                    .map_err(&delta_error)?;
+            }
+            adds = writer.flush().await.map_err(&delta_error)?;
+        }
+        let written = started.elapsed();
+        let files: Vec<String> = adds.iter().map(|add| add.path.clone()).collect();
+        let operation = DeltaOperation::StreamingUpdate {
+            output_mode: OutputMode::Append,
+            query_id: app_id.clone(),
+            epoch_id: last,
+        };
+        // The `txn` action makes delta-rs' conflict checker fail this commit if a commit it
+        // has not seen carries the same app id: a zombie writer stops here.
+        let properties = CommitProperties::default()
+            .with_application_transaction(Transaction::new(&app_id, last));
+        let snapshot = self.delta.snapshot().map_err(&delta_error)?;
+        let finalized = CommitBuilder::from(properties)
+            .with_actions(adds.into_iter().map(Action::Add).collect())
+            .build(Some(snapshot), self.delta.log_store(), operation)
+            .await;
+        let finalized = match finalized {
+            Ok(finalized) => finalized,
+            Err(DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(CommitConflictError::ConcurrentTransaction),
+            }) => {
+                return Err(LakeError::SourceTaken {
+                    app_id,
+                    table,
+                    expected,
+                    found: None,
+                });
+            }
+            // The commit may have landed all the same (a checkpoint after it failed, a put
+            // retried after a lost answer): the log says.
+            Err(error) => {
+                let landed = self.delta.update_incremental(None).await.is_ok()
+                    && source_position(self.delta, self.stream)
+                        .await
+                        .ok()
+                        .flatten()
+                        == Some(last);
+                if landed {
+                    return Ok(Some((self.delta.version().unwrap_or_default(), files)));
+                }
+                return Err(delta_error(error));
+            }
+        };
+        self.delta.state = Some(finalized.snapshot());
+        debug!(
+            %table,
+            %app_id,
+            last,
+            version = finalized.version(),
+            check_ms = checked.as_millis(),
+            write_ms = (written - checked).as_millis(),
+            commit_ms = (started.elapsed() - written).as_millis(),
+            "committed"
+        );
+        Ok(Some((finalized.version(), files)))
+    }
+}
+
 /// A data file's local path: the table folder joined with the decoded relative path.
 fn local_file(delta: &DeltaTable, relative: &str) -> String {
     match delta.table_url().to_file_path() {
@@ -429,14 +485,47 @@ async fn open(location: &Location, table: Table) -> Result<DeltaTable, LakeError
         .map_err(delta_error)?
         .build()
         .map_err(delta_error)?;
+    let no_lake = || LakeError::NoLake {
+        location: location.to_string(),
+        table,
+    };
+    // Asked first: loading a table that is not there logs an error of delta-rs' own.
+    if !delta
+        .verify_deltatable_existence()
+        .await
+        .map_err(delta_error)?
+    {
+        return Err(no_lake());
+    }
     match delta.load().await {
         Ok(()) => Ok(delta),
-        Err(DeltaTableError::NotATable(_)) => Err(LakeError::NoLake {
-            location: location.to_string(),
-            table,
-        }),
+        Err(DeltaTableError::NotATable(_)) => Err(no_lake()),
         Err(error) => Err(delta_error(error)),
     }
+}
+
+/// Table properties: a checkpoint every 100 commits (delta-rs' default, set so that every
+/// reader sees it); no `delta.setTransactionRetentionDuration`, so a source's position never
+/// expires; file statistics for every column but binary ones (`raw`), which have none.
+fn configuration(table: Table) -> HashMap<String, Option<String>> {
+    let schema = table.schema();
+    let stats_columns: Vec<&str> = schema
+        .fields()
+        .iter()
+        .filter(|field| field.data_type() != &arrow_schema::DataType::Binary)
+        .filter(|field| field.name() != PARTITION_COLUMN)
+        .map(|field| field.name().as_str())
+        .collect();
+    HashMap::from([
+        (
+            "delta.checkpointInterval".to_owned(),
+            Some("100".to_owned()),
+        ),
+        (
+            "delta.dataSkippingStatsColumns".to_owned(),
+            Some(stats_columns.join(",")),
+        ),
+    ])
 }
 
 async fn open_or_create(location: &Location, table: Table) -> Result<DeltaTable, LakeError> {
@@ -463,12 +552,7 @@ async fn open_or_create(location: &Location, table: Table) -> Result<DeltaTable,
         // No retry at version 1: a worker that loses the race to create the table opens the
         // winner's instead of adding a second creation to its log.
         .with_commit_properties(CommitProperties::default().with_max_retries(0))
-        // A checkpoint every 100 commits (delta-rs' default, set so that every reader sees
-        // it); no `delta.setTransactionRetentionDuration`, so a source's position never expires.
-        .with_configuration(HashMap::from([(
-            "delta.checkpointInterval".to_owned(),
-            Some("100".to_owned()),
-        )]))
+        .with_configuration(configuration(table))
         .await;
     match created {
         Ok(delta) => Ok(delta),
@@ -554,10 +638,16 @@ mod tests {
     async fn a_half_committed_batch_is_finished_not_repeated() {
         let root = tempfile::tempdir().unwrap();
         let mut lake = Lake::open(&Location::from(root.path())).await.unwrap();
-        let (version, _) = lake
-            .append(Table::Rejected, &stream(), None, 7, &[])
-            .await
-            .unwrap();
+        let side = Side {
+            delta: &mut lake.rejected,
+            table: Table::Rejected,
+            location: "test",
+            stream: &stream(),
+            expected: None,
+            last: 7,
+            rows: &[],
+        };
+        let (version, _) = side.commit().await.unwrap().unwrap();
         let mut held = lake.positions(&stream()).await.unwrap();
         assert_eq!((held.events, held.rejected), (None, Some(7)));
         let committed = lake
