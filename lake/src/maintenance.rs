@@ -19,7 +19,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
 use tracing::info;
 
-use crate::tables::writer_properties;
+use crate::tables::{consortium_of, writer_properties};
 use crate::{Lake, LakeError, PARTITION_COLUMN, Table};
 
 /// The application id of compaction commits' `txn` action.
@@ -73,13 +73,10 @@ impl Lake {
         let files_before = snapshot.log_data().num_files();
         let mut partitions: BTreeMap<String, Vec<LogicalFileView>> = BTreeMap::new();
         for file in snapshot.log_data().iter() {
-            let consortium = file
-                .partition_values_map()
-                .get(PARTITION_COLUMN)
-                .cloned()
-                .flatten()
-                .unwrap_or_default();
-            partitions.entry(consortium).or_default().push(file);
+            partitions
+                .entry(consortium_of(&file))
+                .or_default()
+                .push(file);
         }
         let (mut files_removed, mut files_added) = (0, 0);
         for (consortium, mut files) in partitions {

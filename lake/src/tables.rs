@@ -8,7 +8,7 @@ use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake_core::kernel::transaction::{
     CommitBuilder, CommitConflictError, CommitProperties, TransactionError,
 };
-use deltalake_core::kernel::{Action, StructType, Transaction};
+use deltalake_core::kernel::{Action, LogicalFileView, StructType, Transaction};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, OutputMode, SaveMode};
 use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
@@ -165,12 +165,7 @@ impl Lake {
         &self,
         table: Table,
     ) -> impl Fn(DeltaTableError) -> LakeError + use<> {
-        let location = self.location.to_string();
-        move |source| LakeError::Delta {
-            location: location.clone(),
-            table,
-            source: Box::new(source),
-        }
+        delta_error(&self.location.to_string(), table)
     }
 
     /// Reads both tables' newest versions from their logs.
@@ -284,12 +279,7 @@ impl Lake {
                     .map(String::from)
                     .unwrap_or_else(|_| format!("{root}{relative}")),
             };
-            let consortium = file
-                .partition_values_map()
-                .get(PARTITION_COLUMN)
-                .cloned()
-                .flatten()
-                .unwrap_or_default();
+            let consortium = consortium_of(&file);
             files.push(DataFile {
                 location,
                 consortium,
@@ -350,12 +340,7 @@ struct Side<'a> {
 
 impl Side<'_> {
     fn error(&self) -> impl Fn(DeltaTableError) -> LakeError + use<> {
-        let (location, table) = (self.location.to_owned(), self.table);
-        move |source| LakeError::Delta {
-            location: location.clone(),
-            table,
-            source: Box::new(source),
-        }
+        delta_error(self.location, self.table)
     }
 
     /// The table's transaction, unless it holds the batch already: the rows as new files, and
@@ -466,25 +451,36 @@ fn local_file(delta: &DeltaTable, relative: &str) -> String {
     }
 }
 
-fn table_url(location: &Location, table: Table) -> Result<url::Url, LakeError> {
-    ensure_table_uri(location.table_uri(table)).map_err(|source| LakeError::Delta {
-        location: location.to_string(),
+/// The error of a delta-rs failure on `table` of the lake at `location`.
+fn delta_error(location: &str, table: Table) -> impl Fn(DeltaTableError) -> LakeError + use<> {
+    let location = location.to_owned();
+    move |source| LakeError::Delta {
+        location: location.clone(),
         table,
         source: Box::new(source),
-    })
+    }
+}
+
+/// The consortium a data file belongs to: its partition value, which Delta keeps in the log.
+pub(crate) fn consortium_of(file: &LogicalFileView) -> String {
+    file.partition_values_map()
+        .get(PARTITION_COLUMN)
+        .cloned()
+        .flatten()
+        .unwrap_or_default()
+}
+
+fn table_url(location: &Location, table: Table) -> Result<url::Url, LakeError> {
+    ensure_table_uri(location.table_uri(table)).map_err(delta_error(&location.to_string(), table))
 }
 
 async fn open(location: &Location, table: Table) -> Result<DeltaTable, LakeError> {
-    let delta_error = |source| LakeError::Delta {
-        location: location.to_string(),
-        table,
-        source: Box::new(source),
-    };
+    let delta_error = delta_error(&location.to_string(), table);
     let url = table_url(location, table)?;
     let mut delta = DeltaTableBuilder::from_url(url)
-        .map_err(delta_error)?
+        .map_err(&delta_error)?
         .build()
-        .map_err(delta_error)?;
+        .map_err(&delta_error)?;
     let no_lake = || LakeError::NoLake {
         location: location.to_string(),
         table,
@@ -493,7 +489,7 @@ async fn open(location: &Location, table: Table) -> Result<DeltaTable, LakeError
     if !delta
         .verify_deltatable_existence()
         .await
-        .map_err(delta_error)?
+        .map_err(&delta_error)?
     {
         return Err(no_lake());
     }
@@ -533,11 +529,7 @@ async fn open_or_create(location: &Location, table: Table) -> Result<DeltaTable,
         Err(LakeError::NoLake { .. }) => {}
         opened => return opened,
     }
-    let delta_error = |source| LakeError::Delta {
-        location: location.to_string(),
-        table,
-        source: Box::new(source),
-    };
+    let delta_error = delta_error(&location.to_string(), table);
     let schema: StructType = table
         .schema()
         .as_ref()
