@@ -66,7 +66,8 @@ impl GenerateArgs {
 /// not given here come from the configuration (`[ingest]`, `[kafka]`, `[metrics]`).
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// The event lake folder (created if missing) [config: ingest.lake].
+    /// The event lake: a folder or an `s3://bucket/prefix` URL (created if missing)
+    /// [config: ingest.lake].
     #[arg(long)]
     pub lake: Option<PathBuf>,
     /// Kafka bootstrap servers: run as a worker until SIGTERM or Ctrl-C [config: kafka.brokers].
@@ -138,7 +139,7 @@ impl IngestArgs {
 /// Arguments of `outcomes transform`.
 #[derive(Debug, Args)]
 pub struct TransformArgs {
-    /// The event lake [config: transform.lake].
+    /// The event lake: a folder or an `s3://bucket/prefix` URL [config: transform.lake].
     #[arg(long)]
     pub lake: Option<PathBuf>,
     /// Output folder; tables go to OUT/tables/ [config: transform.out].
@@ -318,8 +319,8 @@ pub fn write_feed(
     Ok((count, folders))
 }
 
-/// A lake location from a path setting (a URL is taken as one, for delta-rs to accept or
-/// refuse; only local and mounted folders are supported so far).
+/// A lake location from a path setting: a folder, or an `s3://` URL (its connection from the
+/// `AWS_*` environment variables, docs/LAKE.md).
 pub fn location(lake: &Path) -> anyhow::Result<Location> {
     let text = lake
         .to_str()
@@ -592,7 +593,7 @@ pub enum LakeCommand {
     /// Rewrites each consortium's small files into large ones, changing no rows (safe while
     /// ingest runs; the replaced files stay until `lake vacuum`).
     Compact {
-        /// The lake's folder.
+        /// The lake: a folder or an `s3://` URL.
         #[arg(long)]
         lake: PathBuf,
         /// The size of the files to write, and below which a file counts as small.
@@ -602,7 +603,7 @@ pub enum LakeCommand {
     /// Deletes the files no table version of the retention period references: those
     /// compaction replaced, and the leftovers of writes that never committed.
     Vacuum {
-        /// The lake's folder.
+        /// The lake: a folder or an `s3://` URL.
         #[arg(long)]
         lake: PathBuf,
         /// How long replaced files stay readable: longer than the longest transform, and
@@ -619,7 +620,7 @@ pub enum LakeCommand {
         /// The version-1 lake's folder.
         #[arg(long)]
         from: PathBuf,
-        /// The new lake's folder.
+        /// The new lake: a folder or an `s3://` URL.
         #[arg(long)]
         to: PathBuf,
     },

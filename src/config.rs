@@ -56,7 +56,7 @@ pub struct KafkaSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IngestSection {
-    /// The event lake folder.
+    /// The event lake: a folder or an `s3://` URL.
     pub lake: Option<PathBuf>,
     /// The consumer group.
     pub group: String,
@@ -92,7 +92,7 @@ impl Default for IngestSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TransformSection {
-    /// The event lake to read.
+    /// The event lake to read: a folder or an `s3://` URL.
     pub lake: Option<PathBuf>,
     /// The output folder; tables go to OUT/tables.
     pub out: Option<PathBuf>,

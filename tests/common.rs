@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -105,13 +106,26 @@ pub fn row(
 /// Runs the DuckDB reference (`tests/reference`) on `lake` at `as_of` and compares its tables
 /// with ours under `ours/tables` cell by cell.
 pub fn compare_with_reference(lake: &Path, ours: &Path, as_of: &str, scratch: &Path) {
+    compare_with_reference_on(lake.as_os_str(), &[], ours, as_of, scratch);
+}
+
+/// [`compare_with_reference`] of a lake at any location (an `s3://` URL), the reference run
+/// with `env` (the lake's connection).
+pub fn compare_with_reference_on(
+    lake: &OsStr,
+    env: &[(&str, String)],
+    ours: &Path,
+    as_of: &str,
+    scratch: &Path,
+) {
     let reference = scratch.join(format!("reference-{as_of}"));
     run(python()
         .arg(repo().join("tests/reference/reference.py"))
         .arg("--lake")
         .arg(lake)
         .args(["--as-of", as_of, "--out"])
-        .arg(&reference));
+        .arg(&reference)
+        .envs(env.iter().map(|(key, value)| (key, value))));
     run(python()
         .arg(repo().join("tests/reference/compare.py"))
         .arg(ours.join("tables"))

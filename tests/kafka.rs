@@ -12,13 +12,13 @@ use polars::prelude::*;
 use crate::common::{outcomes, repo, run, scratch};
 
 /// A broker of the test's own, on its own port and folder, stopped when dropped.
-struct Broker {
+pub(crate) struct Broker {
     folder: tempfile::TempDir,
-    bootstrap: String,
+    pub(crate) bootstrap: String,
 }
 
 impl Broker {
-    fn start() -> Broker {
+    pub(crate) fn start() -> Broker {
         Self::start_with(|_, _| Vec::new())
     }
 
@@ -92,7 +92,21 @@ fn worker_with(
     log: &Path,
     extra: &[&str],
 ) -> Child {
-    outcomes()
+    let mut command = worker_command(bootstrap, lake.as_os_str(), group, pattern, log);
+    command.args(extra).spawn().unwrap()
+}
+
+/// An ingest worker of `group` reading `pattern`, logging to `log` (appended), for the lake
+/// at `lake` (a folder or an `s3://` URL); not started yet.
+pub(crate) fn worker_command(
+    bootstrap: &str,
+    lake: &std::ffi::OsStr,
+    group: &str,
+    pattern: &str,
+    log: &Path,
+) -> Command {
+    let mut command = outcomes();
+    command
         .args([
             "ingest",
             "--demo-key",
@@ -104,7 +118,6 @@ fn worker_with(
             pattern,
         ])
         .args(["--batch-messages", "5000", "--batch-seconds", "1"])
-        .args(extra)
         .arg("--lake")
         .arg(lake)
         .env("OUTCOMES_LOG", "info")
@@ -115,13 +128,12 @@ fn worker_with(
                 .append(true)
                 .open(log)
                 .unwrap(),
-        )
-        .spawn()
-        .unwrap()
+        );
+    command
 }
 
 /// A loopback address with a port nobody listens on.
-fn free_local_address() -> String {
+pub(crate) fn free_local_address() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().to_string()
 }
@@ -168,12 +180,12 @@ fn stalled_client_dropped_after(address: &str) -> Duration {
     started.elapsed()
 }
 
-fn kill_nine(child: &mut Child) {
+pub(crate) fn kill_nine(child: &mut Child) {
     child.kill().unwrap();
     child.wait().unwrap();
 }
 
-fn terminate(child: &mut Child) {
+pub(crate) fn terminate(child: &mut Child) {
     run(Command::new("kill").args(["-TERM", &child.id().to_string()]));
     let status = child.wait().unwrap();
     assert!(
@@ -254,7 +266,7 @@ fn assert_exactly_once(lake: &Path, expected: u64) {
     }
 }
 
-fn generate_to(bootstrap: &str, participants: u32) -> u64 {
+pub(crate) fn generate_to(bootstrap: &str, participants: u32) -> u64 {
     let output = run(outcomes().args([
         "generate",
         "--brokers",
@@ -273,7 +285,7 @@ fn generate_to(bootstrap: &str, participants: u32) -> u64 {
         .unwrap_or_else(|| panic!("{text}"))
 }
 
-fn create_event_topics(broker: &Broker, consortium: &str, partitions: u32) {
+pub(crate) fn create_event_topics(broker: &Broker, consortium: &str, partitions: u32) {
     for event_type in [
         "intake",
         "assessment",

@@ -1,5 +1,5 @@
-//! The event lake: two Delta Lake tables, `events` and `rejected`, under one root folder,
-//! written with delta-rs.
+//! The event lake: two Delta Lake tables, `events` and `rejected`, under one root (a folder or
+//! an `s3://` URL), written with delta-rs.
 //!
 //! The lake is the pipeline's system of record, and its own bookkeeping: every commit is one
 //! Delta transaction per table carrying a `txn` action for the source it covers (app id
@@ -22,6 +22,7 @@ mod error;
 mod location;
 mod maintenance;
 mod source;
+mod storage;
 mod tables;
 pub mod v1;
 

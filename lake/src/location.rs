@@ -1,5 +1,4 @@
-//! Where a lake lives: a local (or mounted) folder, or an object-store URL (which delta-rs
-//! refuses for now: no object store is registered yet).
+//! Where a lake lives: a local (or mounted) folder, or an S3 URL (`crate::storage`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -12,7 +11,7 @@ use crate::{LakeError, Table};
 pub enum Location {
     /// A folder on a local or mounted file system.
     Local(PathBuf),
-    /// An object-store URL (`s3://bucket/prefix`), without a trailing slash.
+    /// An S3 URL (`s3://bucket/prefix`, or `s3a://`), without a trailing slash.
     Url(String),
 }
 
@@ -24,20 +23,13 @@ impl Location {
             Location::Url(root) => format!("{root}/{}", table.name()),
         }
     }
-
-    /// The folder, for a local lake.
-    pub fn local_path(&self) -> Option<&std::path::Path> {
-        match self {
-            Location::Local(root) => Some(root),
-            Location::Url(_) => None,
-        }
-    }
 }
 
 impl FromStr for Location {
     type Err = LakeError;
 
-    /// Anything with a `scheme://` is a URL (`file://` URLs become paths); the rest is a path.
+    /// `s3://` and `s3a://` URLs are URLs, `file://` URLs become paths, other schemes are
+    /// refused; the rest is a path.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let invalid = || LakeError::Location {
             location: text.to_owned(),
@@ -46,10 +38,7 @@ impl FromStr for Location {
             None if text.is_empty() => Err(invalid()),
             None => Ok(Location::Local(PathBuf::from(text))),
             Some(("file", path)) if !path.is_empty() => Ok(Location::Local(PathBuf::from(path))),
-            Some((scheme, rest))
-                if !rest.trim_matches('/').is_empty()
-                    && scheme.chars().all(|c| c.is_ascii_alphanumeric()) =>
-            {
+            Some(("s3" | "s3a", rest)) if !rest.trim_matches('/').is_empty() => {
                 Ok(Location::Url(text.trim_end_matches('/').to_owned()))
             }
             Some(_) => Err(invalid()),
@@ -92,5 +81,6 @@ mod tests {
         assert_eq!(s3.table_uri(Table::Rejected), "s3://bucket/lake/rejected");
         assert!("".parse::<Location>().is_err());
         assert!("s3://".parse::<Location>().is_err());
+        assert!("gs://bucket/lake".parse::<Location>().is_err());
     }
 }

@@ -471,6 +471,9 @@ pub(crate) fn consortium_of(file: &LogicalFileView) -> String {
 }
 
 fn table_url(location: &Location, table: Table) -> Result<url::Url, LakeError> {
+    if let Location::Url(_) = location {
+        crate::storage::register();
+    }
     ensure_table_uri(location.table_uri(table)).map_err(delta_error(&location.to_string(), table))
 }
 

@@ -76,13 +76,15 @@ def build(lake: str, as_of: dt.date, out: str, wage_floor: float,
         con.execute("INSERT INTO wage_floors VALUES (?, ?)", [cons, value])
 
     run_sql_file(con, "00_schema.sql")
-    lake_abs = os.path.abspath(lake)
-    if os.path.isdir(os.path.join(lake_abs, "events", "_delta_log")):
+    on_s3 = lake.startswith(("s3://", "s3a://"))
+    lake_abs = lake.rstrip("/") if on_s3 else os.path.abspath(lake)
+    if on_s3 or os.path.isdir(os.path.join(lake_abs, "events", "_delta_log")):
         # The Delta lake (docs/LAKE.md): each table's current version, partition column
-        # included, through the deltalake package; no commit rule of ours to apply.
+        # included, through the deltalake package (an s3:// lake's connection from the AWS_*
+        # environment variables); no commit rule of ours to apply.
         from deltalake import DeltaTable
         for kind, script in (("events", "02_read_events.sql"), ("rejected", "03_read_rejected.sql")):
-            con.register(f"delta_{kind}", DeltaTable(os.path.join(lake_abs, kind)).to_pyarrow_dataset())
+            con.register(f"delta_{kind}", DeltaTable(f"{lake_abs}/{kind}").to_pyarrow_dataset())
             run_sql_file(con, script, {"SOURCE": f"delta_{kind}", "SRC_FILE": "'delta'"})
     else:
         # A version-1 lake: its files, by its commit rule.
@@ -114,7 +116,7 @@ def build(lake: str, as_of: dt.date, out: str, wage_floor: float,
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--lake", required=True, help="the event lake folder (holds events/ and rejected/)")
+    ap.add_argument("--lake", required=True, help="the event lake: a folder or an s3:// URL (holds events/ and rejected/)")
     ap.add_argument("--as-of", required=True, type=dt.date.fromisoformat, help="D, YYYY-MM-DD")
     ap.add_argument("--out", required=True, help="output folder; gets <table>.parquet")
     ap.add_argument("--wage-floor", type=float, default=7.25, help="default wage floor (7.25)")

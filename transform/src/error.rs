@@ -28,12 +28,12 @@ pub enum TransformError {
     },
     /// A committed lake file is truncated or damaged; no table was written.
     #[error(
-        "the lake file {path} is damaged or truncated; no table was written (restore the file \
+        "the lake file {location} is damaged or truncated; no table was written (restore the file \
          from a backup of the lake)"
     )]
     DamagedLakeFile {
-        /// The file.
-        path: PathBuf,
+        /// The file: a path, or a URL on object storage.
+        location: String,
         /// What the Parquet reader said.
         #[source]
         source: polars::error::PolarsError,

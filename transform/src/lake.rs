@@ -1,7 +1,5 @@
 //! Reading the event lake: the active files of each Delta table's current version.
 
-use std::path::PathBuf;
-
 use outcomes_lake::{DataFile, Listing, Location, PARTITION_COLUMN, TableFiles};
 use polars::prelude::*;
 
@@ -74,11 +72,14 @@ pub(crate) fn scan(
 pub(crate) fn find_damaged(listing: &Listing) -> Option<TransformError> {
     let mut files = listing.events.files.iter().chain(&listing.rejected.files);
     files.find_map(|DataFile { location, .. }| {
-        let read = std::fs::File::open(location)
-            .map_err(PolarsError::from)
-            .and_then(|file| ParquetReader::new(file).finish());
+        let args = ScanArgsParquet {
+            glob: false,
+            ..ScanArgsParquet::default()
+        };
+        let read = LazyFrame::scan_parquet(PlRefPath::new(location.as_str()), args)
+            .and_then(LazyFrame::collect);
         read.err().map(|source| TransformError::DamagedLakeFile {
-            path: PathBuf::from(location),
+            location: location.clone(),
             source,
         })
     })
