@@ -6,8 +6,9 @@
 //! S3 the store puts it with `If-None-Match: *` (object_store's default conditional put), which
 //! the server refuses (`412`) when the object exists: the loser re-reads the log and retries at
 //! the next version, as on a disk. This is the "conditional put" way of delta-rs' S3 docs,
-//! without the DynamoDB lock its `deltalake-aws` crate offers for stores that have none; a
-//! store without conditional put fails every commit with an error saying so, never doubles one.
+//! without the DynamoDB lock its `deltalake-aws` crate offers for stores that have none. A
+//! server that ignores the header would let a racing commit overwrite another: only a single
+//! writer is safe on such a server (docs/LAKE.md says so to operators).
 //!
 //! The connection comes from the usual `AWS_*` environment variables, read by object_store
 //! (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
