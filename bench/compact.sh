@@ -7,6 +7,9 @@
 #                                 flushing every minute leaves the lake)
 #
 # RUNS (default 3) transforms are timed on each side; the best is printed beside the median.
+# OUTCOMES_BENCH_LAKE=DIR keeps the split feed's lake in DIR (made once; a lake of 10,000
+# one-source files takes about an hour to ingest here) and compacts a copy of it, so that the
+# timings can be run again on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=${1:-10000}
@@ -16,16 +19,20 @@ python=${OUTCOMES_PYTHON:-.venv/bin/python}
 work=$(mktemp -d /tmp/outcomes-compact.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-"$bin" generate --consortia 1 --participants 2000 --months 24 --seed 5 --out "$work/feed" >/dev/null
-folder=$(find "$work/feed" -mindepth 1 -maxdepth 1 -type d | head -1)
-consortium=$(basename "$folder")
-mkdir "$work/split"
-cat "$folder"/*.ndjson > "$work/all.ndjson"
-split -n "l/$files" -d -a 6 --additional-suffix=.ndjson "$work/all.ndjson" "$work/split/part-"
-echo "messages: $(cat "$work/split"/*.ndjson | wc -l) in $(ls "$work/split" | wc -l) files"
-start=$(date +%s.%N)
-"$bin" ingest --demo-key --consortium "$consortium" --lake "$work/lake" --from-file "$work/split" | head -1
-echo "ingest of the split feed: $(echo "$(date +%s.%N) - $start" | bc) s"
+kept=${OUTCOMES_BENCH_LAKE:-}
+if [ -z "$kept" ] || [ ! -d "$kept/events/_delta_log" ]; then
+  "$bin" generate --consortia 1 --participants 2000 --months 24 --seed 5 --out "$work/feed" >/dev/null
+  folder=$(find "$work/feed" -mindepth 1 -maxdepth 1 -type d | head -1)
+  consortium=$(basename "$folder")
+  mkdir "$work/split"
+  cat "$folder"/*.ndjson > "$work/all.ndjson"
+  split -n "l/$files" -d -a 6 --additional-suffix=.ndjson "$work/all.ndjson" "$work/split/part-"
+  echo "messages: $(cat "$work/split"/*.ndjson | wc -l) in $(ls "$work/split" | wc -l) files"
+  start=$(date +%s.%N)
+  "$bin" ingest --demo-key --consortium "$consortium" --lake "${kept:-$work/lake}" --from-file "$work/split" | head -1
+  echo "ingest of the split feed: $(echo "$(date +%s.%N) - $start" | bc) s"
+fi
+if [ -n "$kept" ]; then cp -r "$kept" "$work/lake"; fi
 
 count_files() {
   "$python" -c "

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 use chrono::{DateTime, Utc};
-use outcomes_lake::{Committed, Lake, Positions, Stream, Table};
+use outcomes_lake::{Committed, Lake, LakeError, Positions, Stream, Table};
 use outcomes_schemas::{Origin, Reason, Validator};
 use tracing::info;
 
@@ -90,9 +90,6 @@ pub(crate) struct Batch {
     opened: Instant,
     events: EventColumns,
     rejected: RejectedColumns,
-    /// The columns once finished for a commit that failed: a retry writes them again (the
-    /// builders are empty after finishing).
-    finished: Option<(RecordBatch, Option<RecordBatch>)>,
     tally: Tally,
 }
 
@@ -116,7 +113,6 @@ impl Batch {
             opened: Instant::now(),
             events: EventColumns::new(),
             rejected: RejectedColumns::new(),
-            finished: None,
             tally: Tally::default(),
         }
     }
@@ -153,19 +149,12 @@ impl Batch {
             }
             Ok(event) => {
                 self.tally.stored += 1;
-                self.events
-                    .push(&event, &self.stream.source, Position(position), now);
+                self.events.push(&event, Position(position), now);
             }
             Err(rejection) => {
                 self.tally.rejected[rejection.reason as usize] += 1;
-                self.rejected.push(
-                    self.stream.consortium.as_str(),
-                    &rejection,
-                    value,
-                    &self.stream.source,
-                    Position(position),
-                    now,
-                );
+                self.rejected
+                    .push(&rejection, value, Position(position), now);
             }
         }
     }
@@ -182,11 +171,6 @@ impl Batch {
         !self.is_empty() && (self.is_full(limits) || self.opened.elapsed() >= limits.max_age)
     }
 
-    /// The stream the batch belongs to.
-    pub(crate) fn stream(&self) -> &Stream {
-        &self.stream
-    }
-
     /// How far the lake's tables hold the stream, as of this batch's last commit.
     pub(crate) fn held(&self) -> Positions {
         self.held
@@ -197,64 +181,77 @@ impl Batch {
         self.bytes
     }
 
-    /// Commits the batch to the lake and starts a new one; returns what the batch did. When
-    /// the lake write fails (a full or read-only disk), the batch stays as it was, so that
-    /// calling this again commits the same rows.
-    pub(crate) async fn commit(&mut self, lake: &mut Lake) -> Result<Flushed, IngestError> {
-        let first = self.first.unwrap_or(self.last);
-        let (events, rejected) = match self.finished.take() {
-            Some(finished) => finished,
-            None => self.finish()?,
+    /// Finishes the batch's columns for committing and starts the next batch of the stream,
+    /// which expects the tables to hold the stream up to this one's last position once it is
+    /// committed (if another writer's commit comes between, the next commit is refused as
+    /// [`outcomes_lake::LakeError::SourceTaken`]).
+    pub(crate) fn seal(&mut self) -> Result<Sealed, IngestError> {
+        let (events, rejected) = self.finish()?;
+        let sealed = Sealed {
+            stream: self.stream.clone(),
+            held: self.held,
+            first: self.first.unwrap_or(self.last),
+            last: self.last,
+            events,
+            rejected,
+            tally: std::mem::take(&mut self.tally),
         };
+        self.held = Positions {
+            events: Some(self.last),
+            rejected: Some(self.last),
+        };
+        self.first = None;
+        self.bytes = 0;
+        self.messages = 0;
+        Ok(sealed)
+    }
+}
+
+/// A batch's finished columns, to be committed to the lake: kept until a commit succeeds, so
+/// that a commit that failed (a full or read-only disk) is repeated with the same rows.
+pub(crate) struct Sealed {
+    stream: Stream,
+    /// How far each table held the stream when the batch was sealed; moved per table as
+    /// its commit lands, so a repeated call does not commit a table twice.
+    held: Positions,
+    first: i64,
+    last: i64,
+    events: RecordBatch,
+    rejected: Option<RecordBatch>,
+    tally: Tally,
+}
+
+impl Sealed {
+    /// The stream the batch belongs to.
+    pub(crate) fn stream(&self) -> &Stream {
+        &self.stream
+    }
+
+    /// Commits the batch to the lake; returns what it did. A failed call can be repeated.
+    pub(crate) async fn commit(&mut self, lake: &mut Lake) -> Result<Flushed, LakeError> {
         let committed = lake
             .commit(
                 &self.stream,
                 &mut self.held,
                 self.last,
-                &events,
-                rejected.as_ref(),
+                &self.events,
+                self.rejected.as_ref(),
             )
-            .await;
-        let committed = match committed {
-            Ok(committed) => committed,
-            Err(error) => {
-                self.finished = Some((events, rejected));
-                return Err(error.into());
-            }
-        };
-        self.log_commit(first, &committed);
-        let mut tally = std::mem::take(&mut self.tally);
+            .await?;
+        self.log_commit(&committed);
+        let mut tally = self.tally.clone();
         tally.files = committed.files.len() as u64;
-        self.first = None;
-        self.bytes = 0;
-        self.messages = 0;
         Ok(Flushed {
             tally,
-            rejected,
+            rejected: self.rejected.clone(),
             last: self.last,
         })
-    }
-}
-
-impl Batch {
-    /// The builders' columns as record batches (the builders are left empty).
-    fn finish(&mut self) -> Result<(RecordBatch, Option<RecordBatch>), IngestError> {
-        let arrow = |source| IngestError::Arrow {
-            source_name: self.stream.source.to_string(),
-            source,
-        };
-        let events = self.events.finish().map_err(arrow)?;
-        let rejected = if self.rejected.len() > 0 {
-            Some(self.rejected.finish().map_err(arrow)?)
-        } else {
-            None
-        };
-        Ok((events, rejected))
     }
 
     /// One line per committed batch, with its source position range and its files as fields
     /// (one JSON object's keys under `--log-format json`).
-    fn log_commit(&self, first: i64, committed: &Committed) {
+    fn log_commit(&self, committed: &Committed) {
+        let (first, last) = (self.first, self.last);
         let consortium = self.stream.consortium.as_str();
         let version = |table| {
             committed
@@ -271,7 +268,7 @@ impl Batch {
                 %topic,
                 partition,
                 first_offset = first,
-                last_offset = self.last,
+                last_offset = last,
                 events = committed.events,
                 rejected = committed.rejected,
                 events_version,
@@ -283,7 +280,7 @@ impl Batch {
                 consortium,
                 source_file = %name,
                 first_line = first,
-                last_line = self.last,
+                last_line = last,
                 events = committed.events,
                 rejected = committed.rejected,
                 events_version,
@@ -292,6 +289,23 @@ impl Batch {
                 "batch committed"
             ),
         }
+    }
+}
+
+impl Batch {
+    /// The builders' columns as record batches (the builders are left empty).
+    fn finish(&mut self) -> Result<(RecordBatch, Option<RecordBatch>), IngestError> {
+        let arrow = |source| IngestError::Arrow {
+            source_name: self.stream.source.to_string(),
+            source,
+        };
+        let events = self.events.finish(&self.stream).map_err(arrow)?;
+        let rejected = if self.rejected.len() > 0 {
+            Some(self.rejected.finish(&self.stream).map_err(arrow)?)
+        } else {
+            None
+        };
+        Ok((events, rejected))
     }
 }
 
@@ -341,9 +355,10 @@ mod tests {
         // The consortium's folder cannot be made: a file is in its place.
         let blocker = root.path().join("events").join("consortium_id=north-shore");
         std::fs::write(&blocker, b"").unwrap();
-        assert!(batch.commit(&mut lake).await.is_err());
+        let mut sealed = batch.seal().unwrap();
+        assert!(sealed.commit(&mut lake).await.is_err());
         std::fs::remove_file(&blocker).unwrap();
-        let flushed = batch.commit(&mut lake).await.unwrap();
+        let flushed = sealed.commit(&mut lake).await.unwrap();
         assert_eq!((flushed.tally.stored, flushed.last), (3, 3));
 
         let files = lake.files(Table::Events).await.unwrap().files;

@@ -2,16 +2,17 @@
 
 use std::sync::Arc;
 
+use arrow_array::builder::ArrayBuilder as _;
 use arrow_array::builder::{
-    BinaryBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder,
-    StringBuilder, TimestampMicrosecondBuilder,
+    BinaryBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::ArrowError;
 use chrono::{DateTime, NaiveDate, Utc};
 use outcomes_schemas::{Event, Payload, Rejection, lake};
 
-use crate::source::SourceId;
+use crate::source::{SourceId, Stream};
 
 /// Where one message sat in its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,62 +29,59 @@ fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
-/// The transport columns shared by both tables.
+/// The transport columns shared by both tables. A batch is one stream's, so only a row's
+/// position and time are kept per row; the stream's columns (kind, topic and partition, or file
+/// name) are the same in every row and are made once, when the batch is finished.
 struct SourceColumns {
-    kind: StringBuilder,
-    topic: StringBuilder,
-    partition: Int32Builder,
-    offset: Int64Builder,
-    file_name: StringBuilder,
-    line: Int64Builder,
+    position: Int64Builder,
     ingested_at: TimestampMicrosecondBuilder,
 }
 
 impl SourceColumns {
     fn new() -> Self {
         Self {
-            kind: StringBuilder::new(),
-            topic: StringBuilder::new(),
-            partition: Int32Builder::new(),
-            offset: Int64Builder::new(),
-            file_name: StringBuilder::new(),
-            line: Int64Builder::new(),
+            position: Int64Builder::new(),
             ingested_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
         }
     }
 
-    fn push(&mut self, source: &SourceId, position: Position, ingested_at: DateTime<Utc>) {
-        match source {
-            SourceId::Kafka { topic, partition } => {
-                self.kind.append_value(lake::source_kind::KAFKA);
-                self.topic.append_value(topic);
-                self.partition.append_value(*partition);
-                self.offset.append_value(position.0);
-                self.file_name.append_null();
-                self.line.append_null();
-            }
-            SourceId::File { name } => {
-                self.kind.append_value(lake::source_kind::FILE);
-                self.topic.append_null();
-                self.partition.append_null();
-                self.offset.append_null();
-                self.file_name.append_value(name);
-                self.line.append_value(position.0);
-            }
-        }
+    fn push(&mut self, position: Position, ingested_at: DateTime<Utc>) {
+        self.position.append_value(position.0);
         self.ingested_at.append_value(micros(ingested_at));
     }
 
-    fn finish(&mut self) -> [ArrayRef; 7] {
-        [
-            Arc::new(self.kind.finish()),
-            Arc::new(self.topic.finish()),
-            Arc::new(self.partition.finish()),
-            Arc::new(self.offset.finish()),
-            Arc::new(self.file_name.finish()),
-            Arc::new(self.line.finish()),
-            Arc::new(self.ingested_at.finish()),
-        ]
+    /// `kind`, `topic`, `partition`, `offset`, `file_name`, `line`, `ingested_at` of `rows`
+    /// rows of `source`.
+    fn finish(&mut self, source: &SourceId, rows: usize) -> [ArrayRef; 7] {
+        let text = |value: &str| -> ArrayRef {
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                value, rows,
+            )))
+        };
+        let no_text = || -> ArrayRef { Arc::new(StringArray::new_null(rows)) };
+        let no_number = || -> ArrayRef { Arc::new(Int64Array::new_null(rows)) };
+        let positions: ArrayRef = Arc::new(self.position.finish());
+        let ingested_at: ArrayRef = Arc::new(self.ingested_at.finish());
+        match source {
+            SourceId::Kafka { topic, partition } => [
+                text(lake::source_kind::KAFKA),
+                text(topic),
+                Arc::new(Int32Array::from_value(*partition, rows)),
+                positions,
+                no_text(),
+                no_number(),
+                ingested_at,
+            ],
+            SourceId::File { name } => [
+                text(lake::source_kind::FILE),
+                no_text(),
+                Arc::new(Int32Array::new_null(rows)),
+                no_number(),
+                text(name),
+                positions,
+                ingested_at,
+            ],
+        }
     }
 }
 
@@ -171,7 +169,6 @@ impl<'a> PayloadRow<'a> {
 pub(crate) struct EventColumns {
     event_id: StringBuilder,
     event_type: StringBuilder,
-    consortium_id: StringBuilder,
     agency_id: StringBuilder,
     person_key: StringBuilder,
     occurred_on: Date32Builder,
@@ -203,7 +200,6 @@ impl EventColumns {
         Self {
             event_id: StringBuilder::new(),
             event_type: StringBuilder::new(),
-            consortium_id: StringBuilder::new(),
             agency_id: StringBuilder::new(),
             person_key: StringBuilder::new(),
             occurred_on: Date32Builder::new(),
@@ -231,17 +227,11 @@ impl EventColumns {
         }
     }
 
-    pub(crate) fn push(
-        &mut self,
-        event: &Event,
-        source: &SourceId,
-        position: Position,
-        ingested_at: DateTime<Utc>,
-    ) {
+    /// Adds an event of the batch's stream (whose consortium it has: an event of another is
+    /// rejected as `consortium_mismatch`).
+    pub(crate) fn push(&mut self, event: &Event, position: Position, ingested_at: DateTime<Utc>) {
         self.event_id.append_value(event.event_id.as_str());
         self.event_type.append_value(event.event_type().as_str());
-        self.consortium_id
-            .append_value(event.consortium_id.as_str());
         self.agency_id.append_value(event.agency_id.as_str());
         self.person_key.append_value(event.person_key.as_str());
         self.occurred_on.append_value(date32(event.occurred_on));
@@ -251,7 +241,7 @@ impl EventColumns {
             .append_option(event.supersedes.as_ref().map(|id| id.as_str()));
 
         self.push_payload(&PayloadRow::of(&event.payload));
-        self.source.push(source, position, ingested_at);
+        self.source.push(position, ingested_at);
     }
 
     fn push_payload(&mut self, row: &PayloadRow<'_>) {
@@ -277,12 +267,15 @@ impl EventColumns {
         self.retraction_reason.append_option(row.retraction_reason);
     }
 
-    /// The rows so far as a record batch of [`lake::events_schema`]; the builders start over.
-    pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+    /// The rows so far, of `stream`, as a record batch of [`lake::events_schema`]; the
+    /// builders start over.
+    pub(crate) fn finish(&mut self, stream: &Stream) -> Result<RecordBatch, ArrowError> {
+        let rows = self.event_id.len();
+        let consortium = std::iter::repeat_n(stream.consortium.as_str(), rows);
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(self.event_id.finish()),
             Arc::new(self.event_type.finish()),
-            Arc::new(self.consortium_id.finish()),
+            Arc::new(StringArray::from_iter_values(consortium)),
             Arc::new(self.agency_id.finish()),
             Arc::new(self.person_key.finish()),
             Arc::new(self.occurred_on.finish()),
@@ -307,7 +300,7 @@ impl EventColumns {
             Arc::new(self.retracted_event_id.finish()),
             Arc::new(self.retraction_reason.finish()),
         ];
-        columns.extend(self.source.finish());
+        columns.extend(self.source.finish(&stream.source, rows));
         RecordBatch::try_new(lake::events_schema(), columns)
     }
 }
@@ -318,7 +311,6 @@ pub(crate) const RAW_PREFIX_BYTES: usize = 4096;
 /// Rejected messages of one batch, column by column.
 pub(crate) struct RejectedColumns {
     len: usize,
-    consortium_id: StringBuilder,
     agency_id: StringBuilder,
     reason: StringBuilder,
     detail: StringBuilder,
@@ -330,7 +322,6 @@ impl RejectedColumns {
     pub(crate) fn new() -> Self {
         Self {
             len: 0,
-            consortium_id: StringBuilder::new(),
             agency_id: StringBuilder::new(),
             reason: StringBuilder::new(),
             detail: StringBuilder::new(),
@@ -343,17 +334,15 @@ impl RejectedColumns {
         self.len
     }
 
+    /// Adds a rejected message of the batch's stream, filed under the stream's consortium.
     pub(crate) fn push(
         &mut self,
-        consortium: &str,
         rejection: &Rejection,
         raw: &[u8],
-        source: &SourceId,
         position: Position,
         ingested_at: DateTime<Utc>,
     ) {
         self.len += 1;
-        self.consortium_id.append_value(consortium);
         self.agency_id.append_value(rejection.agency());
         self.reason.append_value(rejection.reason.code());
         self.detail.append_value(&rejection.detail);
@@ -363,20 +352,22 @@ impl RejectedColumns {
             raw
         };
         self.raw.append_value(kept);
-        self.source.push(source, position, ingested_at);
+        self.source.push(position, ingested_at);
     }
 
-    /// The rows so far as a record batch of [`lake::rejected_schema`]; the builders start over.
-    pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        self.len = 0;
+    /// The rows so far, of `stream`, as a record batch of [`lake::rejected_schema`]; the
+    /// builders start over.
+    pub(crate) fn finish(&mut self, stream: &Stream) -> Result<RecordBatch, ArrowError> {
+        let rows = std::mem::take(&mut self.len);
+        let consortium = std::iter::repeat_n(stream.consortium.as_str(), rows);
         let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(self.consortium_id.finish()),
+            Arc::new(StringArray::from_iter_values(consortium)),
             Arc::new(self.agency_id.finish()),
             Arc::new(self.reason.finish()),
             Arc::new(self.detail.finish()),
             Arc::new(self.raw.finish()),
         ];
-        columns.extend(self.source.finish());
+        columns.extend(self.source.finish(&stream.source, rows));
         RecordBatch::try_new(lake::rejected_schema(), columns)
     }
 }

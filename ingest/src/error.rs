@@ -96,4 +96,8 @@ pub enum IngestError {
     /// The settings are unusable.
     #[error("invalid setting: {0}")]
     Config(String),
+    /// The Kafka worker's lake writer task ended while the worker ran (it panicked: the
+    /// panic's message is in the log); the batches it had not committed stay in Kafka.
+    #[error("the lake writer task stopped; batches not committed stay in Kafka for the next run")]
+    CommitterStopped,
 }

@@ -130,12 +130,12 @@ impl FileIngest {
                 }
             }
             if batch.is_full(&self.limits) {
-                tally.add(&batch.commit(&mut self.lake).await?.tally);
+                tally.add(&batch.seal()?.commit(&mut self.lake).await?.tally);
                 progress(reader.bytes_read());
             }
         }
         if !batch.is_empty() {
-            tally.add(&batch.commit(&mut self.lake).await?.tally);
+            tally.add(&batch.seal()?.commit(&mut self.lake).await?.tally);
         }
         progress(reader.bytes_read());
         tally.already_stored += skipped;

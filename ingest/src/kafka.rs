@@ -8,17 +8,20 @@
 //! positions from both tables' logs and seeks past what both hold, each table dropping what
 //! it holds already, so a crash between any two of those steps neither loses nor doubles
 //! anything; a worker that lost the partition fails its commit instead of writing it.
+//!
+//! Batches are committed by a task of their own ([`crate::committer`]) while the worker reads
+//! on; the worker learns of each commit afterwards and only then commits the offset to Kafka.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::{FutureExt as _, StreamExt as _};
 use outcomes_schemas::{ConsortiumId, DLQ_TOPIC, Validator, parse_topic};
 use rdkafka::client::ClientContext;
@@ -33,10 +36,11 @@ use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tracing::{info, warn};
 
-use outcomes_lake::{Lake, LakeError, Stream};
+use outcomes_lake::{Lake, Stream};
 
-use crate::batch::{Batch, BatchLimits, Flushed, Tally};
+use crate::batch::{Batch, BatchLimits, Tally};
 use crate::client::KafkaClient;
+use crate::committer::{Committer, Done};
 use crate::error::{IngestError, Refusal};
 use crate::metrics::Metrics;
 use crate::source::SourceId;
@@ -53,7 +57,8 @@ pub struct KafkaSettings {
     /// When batches are flushed.
     pub limits: BatchLimits,
     /// Bytes of message values held across all open batches before the largest is flushed:
-    /// the bound on the worker's memory whatever the backlog.
+    /// the bound on the worker's memory whatever the backlog (besides it, at most
+    /// two flushed batches wait for or are in their lake commit).
     pub max_buffered_bytes: usize,
     /// How often new topics matching the pattern are discovered.
     pub metadata_refresh: Duration,
@@ -83,6 +88,11 @@ impl KafkaSettings {
 
 /// A topic partition, as the worker keys its state.
 type PartitionKey = (String, i32);
+
+/// Whose batch the committer commits: a partition, and which time the worker took it up (a
+/// partition revoked and assigned again is a new one), so that the outcome of a batch from
+/// before is not taken for the partition's present batches.
+type BatchOwner = (PartitionKey, u64);
 
 /// Partitions taken away by a rebalance, handed from librdkafka's callback to the worker loop.
 #[derive(Default)]
@@ -152,6 +162,8 @@ type WorkerConsumer = StreamConsumer<WorkerContext>;
 
 /// One partition's state in the worker.
 struct PartitionState {
+    /// Which time the worker took the partition up (see [`BatchOwner`]).
+    generation: u64,
     batch: Batch,
     /// The offset after the last message received.
     next_offset: i64,
@@ -189,6 +201,10 @@ const PREFETCH_BYTES: usize = 32 << 20;
 /// Messages handled from librdkafka's queue in one go before the loop looks at its timer and
 /// the shutdown signal again.
 const DRAIN_AT_MOST: usize = 1024;
+
+/// Flushed batches that may wait behind the one being committed before the worker waits too:
+/// one keeps the committer busy while bounding the memory of batches in flight.
+const COMMIT_QUEUE: usize = 1;
 
 /// Runs a worker until `shutdown` resolves; then flushes, commits and returns the tally.
 ///
@@ -236,22 +252,23 @@ pub async fn run(
 
     let mut worker = Worker {
         settings,
-        lake,
+        committer: Committer::start(lake, COMMIT_QUEUE),
         validator,
         metrics,
         producer,
         revoked,
         high_watermarks,
         partitions: HashMap::new(),
+        generations: 0,
         buffered: 0,
         tally: Tally::default(),
         broker_trouble: false,
-        refused: None,
+        stopped: None,
     };
-    if let Some((refusal, code)) = worker.consume(&consumer, shutdown).await {
+    if let Some(error) = worker.consume(&consumer, shutdown).await {
         // Nothing of the open batches is committed anywhere: their messages stay in Kafka for
         // the next run (or the partitions' new owner) to read from the lake's watermark.
-        return Err(IngestError::Refused { refusal, code });
+        return Err(error);
     }
     worker.shut_down(&consumer).await;
     Ok(worker.tally)
@@ -296,19 +313,22 @@ fn consumer_config(settings: &KafkaSettings) -> Result<ClientConfig, IngestError
 
 struct Worker {
     settings: KafkaSettings,
-    lake: Lake,
+    committer: Committer<BatchOwner>,
     validator: Validator,
     metrics: Arc<Metrics>,
     producer: FutureProducer,
     revoked: Arc<Revocations>,
     high_watermarks: Arc<Mutex<HashMap<PartitionKey, i64>>>,
     partitions: HashMap<PartitionKey, PartitionState>,
+    /// Partitions taken up so far (the next [`PartitionState::generation`]).
+    generations: u64,
     /// Bytes of message values in all open batches.
     buffered: usize,
     tally: Tally,
     broker_trouble: bool,
-    /// Set when the cluster refuses the worker for good; the loop then stops.
-    refused: Option<(Refusal, RDKafkaErrorCode)>,
+    /// Set when the worker cannot go on (the cluster refuses it for good, a batch cannot be
+    /// assembled, the lake writer stopped); the loop then stops.
+    stopped: Option<IngestError>,
 }
 
 /// Whether an error means the cluster will not take this worker whatever it retries: wrong
@@ -335,32 +355,36 @@ fn refusal(consumer: &WorkerConsumer, error: &KafkaError) -> Option<(Refusal, RD
 }
 
 impl Worker {
-    /// Reads messages, and flushes batches that come due, until `shutdown` resolves or the
-    /// cluster refuses the worker (returned).
+    /// Reads messages, flushes batches that come due and follows up their commits, until
+    /// `shutdown` resolves or the worker cannot go on (returned).
     async fn consume(
         &mut self,
         consumer: &WorkerConsumer,
         shutdown: impl Future<Output = ()>,
-    ) -> Option<(Refusal, RDKafkaErrorCode)> {
+    ) -> Option<IngestError> {
         let mut tick = tokio::time::interval(STATISTICS_INTERVAL / 2);
         let mut messages = consumer.stream();
         tokio::pin!(shutdown);
         loop {
-            if let Some(refused) = self.refused.take() {
-                return Some(refused);
+            if let Some(error) = self.stopped.take() {
+                return Some(error);
             }
             tokio::select! {
                 () = &mut shutdown => return None,
+                Some(done) = self.committer.next() => self.committed(consumer, done).await,
                 _ = tick.tick() => {
                     self.drop_revoked();
-                    self.flush_due(consumer).await;
+                    self.flush_due().await;
                 }
                 Some(received) = messages.next() => {
-                    self.receive(consumer, received).await;
+                    // One reading of the clock for the messages taken in one go: their rows'
+                    // `ingested_at` (milliseconds apart at most).
+                    let now = Utc::now();
+                    self.receive(consumer, received, now).await;
                     // Take what librdkafka already holds without a trip through the select.
                     for _ in 0..DRAIN_AT_MOST {
                         match messages.next().now_or_never() {
-                            Some(Some(received)) => self.receive(consumer, received).await,
+                            Some(Some(received)) => self.receive(consumer, received, now).await,
                             _ => break,
                         }
                     }
@@ -372,7 +396,10 @@ impl Worker {
     /// Commits every open batch and gives the dead-letter producer a grace period.
     async fn shut_down(&mut self, consumer: &WorkerConsumer) {
         info!("shutting down: flushing open batches");
-        self.flush_all(consumer).await;
+        self.flush_all().await;
+        while let Some(done) = self.committer.next().await {
+            self.committed(consumer, done).await;
+        }
         let producer = self.producer.clone();
         let delivered =
             tokio::task::spawn_blocking(move || producer.flush(DEAD_LETTER_GRACE)).await;
@@ -384,8 +411,8 @@ impl Worker {
     }
 
     fn note_trouble(&mut self, consumer: &WorkerConsumer, error: &KafkaError) {
-        if let Some(refused) = refusal(consumer, error) {
-            self.refused = Some(refused);
+        if let Some((refusal, code)) = refusal(consumer, error) {
+            self.stopped = Some(IngestError::Refused { refusal, code });
             return;
         }
         if !self.broker_trouble {
@@ -416,6 +443,7 @@ impl Worker {
         &mut self,
         consumer: &WorkerConsumer,
         received: Result<BorrowedMessage<'_>, KafkaError>,
+        now: DateTime<Utc>,
     ) {
         self.drop_revoked();
         match received {
@@ -426,6 +454,7 @@ impl Worker {
                     message.partition(),
                     message.offset(),
                     message.payload().unwrap_or_default(),
+                    now,
                 )
                 .await;
             }
@@ -440,6 +469,7 @@ impl Worker {
         partition: i32,
         offset: i64,
         value: &[u8],
+        now: DateTime<Utc>,
     ) {
         self.metrics.record_consumed();
         if self.broker_trouble {
@@ -448,9 +478,13 @@ impl Worker {
         }
         let key = (topic.to_owned(), partition);
         if !self.partitions.contains_key(&key) {
-            let state = self
+            let Some(state) = self
                 .open_partition(consumer, topic, partition, offset)
-                .await;
+                .await
+            else {
+                self.stopped = Some(IngestError::CommitterStopped);
+                return;
+            };
             self.partitions.insert(key.clone(), state);
         }
         let Some(state) = self.partitions.get_mut(&key) else {
@@ -460,7 +494,6 @@ impl Worker {
             self.tally.already_stored += 1;
             return;
         }
-        let now = Utc::now();
         state.next_offset = offset + 1;
         if state.batch.is_empty() {
             state.backlog_end = self
@@ -472,7 +505,7 @@ impl Worker {
         state.batch.push(&self.validator, value, offset, now);
         self.buffered += value.len();
         if state.batch.is_full(&self.settings.limits) {
-            self.flush(consumer, &key).await;
+            self.flush(&key).await;
         }
         if self.buffered > self.settings.max_buffered_bytes
             && let Some(largest) = self
@@ -481,20 +514,20 @@ impl Worker {
                 .max_by_key(|(_, s)| s.batch.bytes())
                 .map(|(k, _)| k.clone())
         {
-            self.flush(consumer, &largest).await;
+            self.flush(&largest).await;
         }
     }
 
     /// The state of a partition first seen at `offset`: its positions read from the lake
     /// (retried until the lake answers), and the consumer moved past what both tables hold
-    /// when `offset` is already stored.
+    /// when `offset` is already stored. `None` if the lake writer has stopped.
     async fn open_partition(
         &mut self,
         consumer: &WorkerConsumer,
         topic: &str,
         partition: i32,
         offset: i64,
-    ) -> PartitionState {
+    ) -> Option<PartitionState> {
         let consortium = parse_topic(topic)
             .map(|(consortium, _)| consortium)
             .unwrap_or_else(ConsortiumId::unknown);
@@ -505,15 +538,7 @@ impl Worker {
                 partition,
             },
         };
-        let held = loop {
-            match self.lake.positions(&stream).await {
-                Ok(held) => break held,
-                Err(error) => {
-                    warn!(error = %error, "cannot read the partition's position from the lake; retrying");
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-            }
-        };
+        let held = self.committer.positions(stream.clone()).await?;
         let watermark = held.both().unwrap_or(-1);
         if offset <= watermark {
             info!(%topic, partition, watermark, "resuming after the lake's watermark");
@@ -526,14 +551,16 @@ impl Worker {
                 warn!(%error, %topic, partition, "seek failed; skipping stored offsets instead");
             }
         }
-        PartitionState {
+        self.generations += 1;
+        Some(PartitionState {
+            generation: self.generations,
             batch: Batch::new(stream, held),
             next_offset: watermark + 1,
             backlog_end: None,
-        }
+        })
     }
 
-    async fn flush_due(&mut self, consumer: &WorkerConsumer) {
+    async fn flush_due(&mut self) {
         let due: Vec<_> = {
             let high_watermarks = self.high_watermarks.lock().ok();
             self.partitions
@@ -552,53 +579,63 @@ impl Worker {
                 .collect()
         };
         for key in due {
-            self.flush(consumer, &key).await;
+            self.flush(&key).await;
         }
     }
 
-    async fn flush_all(&mut self, consumer: &WorkerConsumer) {
+    async fn flush_all(&mut self) {
         let keys: Vec<_> = self.partitions.keys().cloned().collect();
         for key in keys {
-            self.flush(consumer, &key).await;
+            self.flush(&key).await;
         }
     }
 
-    /// Commits one partition's batch to the lake (retrying until it succeeds), then its offset
-    /// to Kafka, then its rejections to the dead-letter topic. A partition another worker has
-    /// written meanwhile (this one lost it in a rebalance it has not seen yet) is dropped
-    /// instead, batch and all: its new owner reads it from the lake.
-    async fn flush(&mut self, consumer: &WorkerConsumer, key: &PartitionKey) {
+    /// Hands one partition's open batch to the committer (waiting while it has
+    /// [`COMMIT_QUEUE`] batches waiting already); [`Worker::committed`] follows up.
+    async fn flush(&mut self, key: &PartitionKey) {
         let Some(state) = self.partitions.get_mut(key) else {
             return;
         };
         if state.batch.is_empty() {
             return;
         }
-        let started = Instant::now();
-        let bytes = state.batch.bytes();
-        let flushed: Flushed = loop {
-            match state.batch.commit(&mut self.lake).await {
-                Ok(flushed) => break flushed,
-                Err(IngestError::Lake(error @ LakeError::SourceTaken { .. })) => {
-                    warn!(%error, topic = %key.0, partition = key.1, "partition written by another worker; its open batch is dropped");
-                    self.buffered -= bytes;
-                    self.partitions.remove(key);
-                    return;
+        self.buffered -= state.batch.bytes();
+        let owner = (key.clone(), state.generation);
+        match state.batch.seal() {
+            Ok(sealed) => self.committer.commit(owner, sealed).await,
+            // Nothing of the batch is committed: its messages stay in Kafka for the next run.
+            Err(error) => self.stopped = Some(error),
+        }
+    }
+
+    /// Follows up a batch the committer is done with: once it is in the lake, its offset is
+    /// committed to Kafka and its rejections go to the dead-letter topic. A partition another
+    /// worker has written meanwhile (this one lost it in a rebalance it has not seen yet) is
+    /// dropped instead, open batch and all: its new owner reads it from the lake.
+    async fn committed(&mut self, consumer: &WorkerConsumer, done: Done<BatchOwner>) {
+        let (key, generation) = done.key;
+        let current = self
+            .partitions
+            .get(&key)
+            .is_some_and(|state| state.generation == generation);
+        let flushed = match done.outcome {
+            Ok(flushed) => flushed,
+            Err(error) => {
+                warn!(%error, topic = %key.0, partition = key.1, "partition written by another worker; its open batch is dropped");
+                if current && let Some(state) = self.partitions.remove(&key) {
+                    self.buffered -= state.batch.bytes();
                 }
-                Err(error) => {
-                    warn!(error = %error, source = %state.batch.stream().source, "lake commit failed; retrying in 5 s");
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                }
+                return;
             }
         };
-        self.buffered -= bytes;
-        self.metrics.record_flush(&flushed.tally, started.elapsed());
+        self.metrics.record_flush(&flushed.tally, done.elapsed);
         self.tally.add(&flushed.tally);
 
         let mut offsets = TopicPartitionList::new();
-        if offsets
-            .add_partition_offset(&key.0, key.1, Offset::Offset(flushed.last + 1))
-            .is_ok()
+        if current
+            && offsets
+                .add_partition_offset(&key.0, key.1, Offset::Offset(flushed.last + 1))
+                .is_ok()
             && let Err(error) = consumer.commit(&offsets, CommitMode::Async)
         {
             // The lake holds the truth; a failed Kafka commit only delays lag reporting.

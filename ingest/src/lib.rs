@@ -25,6 +25,7 @@
 mod batch;
 mod client;
 mod columns;
+mod committer;
 mod error;
 mod file;
 mod kafka;

@@ -189,12 +189,21 @@ pub(crate) fn is_agency(text: &str) -> bool {
 }
 
 pub(crate) fn is_uuid(text: &str) -> bool {
+    // Group by group rather than byte by byte with a test of each byte's position, which took
+    // 5 % of a Kafka worker's time (every event id is checked).
     let bytes = text.as_bytes();
+    let hex = |digits: &[u8]| digits.iter().all(u8::is_ascii_hexdigit);
     bytes.len() == 36
-        && bytes.iter().enumerate().all(|(i, &b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
+        && [8, 13, 18, 23].iter().all(|&dash| bytes[dash] == b'-')
+        && [
+            &bytes[..8],
+            &bytes[9..13],
+            &bytes[14..18],
+            &bytes[19..23],
+            &bytes[24..],
+        ]
+        .into_iter()
+        .all(hex)
 }
 
 /// A valid, pseudonymized event.
@@ -316,4 +325,32 @@ pub struct Wage {
     pub gross_wages: f64,
     /// Hours worked, 0 to 744.
     pub hours_worked: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_uuid;
+
+    #[test]
+    fn a_uuid_is_five_groups_of_hex_digits_in_either_case() {
+        assert!(is_uuid("3f2b8c1e-5a4d-4e6f-9b7a-000000000001"));
+        assert!(is_uuid("3F2B8C1E-5A4D-4E6F-9B7A-ABCDEFABCDEF"));
+        let bad = [
+            "",
+            "3f2b8c1e5a4d4e6f9b7a000000000001",
+            "3f2b8c1e-5a4d-4e6f-9b7a-00000000000",
+            "3f2b8c1e-5a4d-4e6f-9b7a-0000000000011",
+            "3f2b8c1e5-a4d-4e6f-9b7a-000000000001",
+            "3f2b8c1e-5a4d-4e6f-9b7a0-00000000001",
+            "g f2b8c1-5a4d-4e6f-9b7a-000000000001",
+            "3f2b8c1e-5a4g-4e6f-9b7a-000000000001",
+            "3f2b8c1e-5a4d-4e6x-9b7a-000000000001",
+            "3f2b8c1e-5a4d-4e6f-9b7-a000000000001",
+            "3f2b8c1e-5a4d-4e6f-9b7a-00000000000z",
+            "3f2b8c1e-5a4d-4e6f-9b7a-0000000000é",
+        ];
+        for text in bad {
+            assert!(!is_uuid(text), "{text}");
+        }
+    }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZon
 
 use crate::event::{
     AgencyId, AssessmentType, ConsortiumId, Event, EventId, EventType, ExitOutcome, Payload,
-    Placement, SeparationReason, Wage, is_agency, is_slug, is_uuid,
+    Placement, SeparationReason, Wage, is_agency, is_slug,
 };
 use crate::json::{self, Json, Object};
 use crate::pseudonym::Pseudonymizer;
@@ -603,15 +603,14 @@ impl Check {
     }
 
     fn uuid_text(&mut self, path: &str, text: &str) -> Option<EventId> {
-        if is_uuid(text) {
-            EventId::new(text).ok()
-        } else {
+        let id = EventId::new(text).ok();
+        if id.is_none() {
             self.violation(format!(
                 "{path}: {} is not a UUID (8-4-4-4-12 hexadecimal digits)",
                 quote(text)
             ));
-            None
         }
+        id
     }
 
     fn consortium(&mut self, object: &Object) -> Option<ConsortiumId> {
