@@ -21,13 +21,36 @@ use tracing_subscriber::EnvFilter;
 /// transform's time) and fragments across threads, which inflated peak RSS. Built with
 /// `no_thp`: mimalloc would otherwise madvise its segments as huge pages, and on systems that
 /// honour that only on request (THP `madvise`) each first touch zeroed 2 MiB that mimalloc
-/// later purged, 40 % of a 10M-event transform's samples (docs/BENCHMARKS.md). Built as
-/// mimalloc 2 (`v2`): mimalloc 3, the crate's default, keeps freed pages for a second before
-/// returning them, and the Kafka worker, which frees each batch's buffers as the next fill,
-/// then held 640 MiB at the end of the 2-million-message benchmark against 380 MiB with
-/// version 2's 10 ms (a 1M-event transform took the same time either way).
+/// later purged, 40 % of a 10M-event transform's samples (docs/BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The mimalloc setting ingest runs with: how long freed pages are kept before they go back to
+/// the kernel. mimalloc 3 keeps them for a second, which suits the transform (its next step
+/// reuses them; mimalloc 2's 10 ms made a 10M-event transform 5 % slower and 40 % larger), but a
+/// Kafka worker frees each batch's buffers while the next ones fill, and held 615 MiB at the end
+/// of the 2-million-message benchmark, against 486 MiB with 100 ms (docs/BENCHMARKS.md).
+const INGEST_PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "100");
+
+/// Runs this command line again with [`INGEST_PURGE_DELAY`] in the environment, unless it is
+/// set already (by the user, or by this): mimalloc reads its settings from the environment
+/// before `main`. The process stays the same (`exec`); if that fails, ingest goes on with
+/// mimalloc's defaults.
+fn with_ingest_allocator_settings() {
+    use std::os::unix::process::CommandExt as _;
+    let (variable, value) = INGEST_PURGE_DELAY;
+    if std::env::var_os(variable).is_some() {
+        return;
+    }
+    let Ok(executable) = std::env::current_exe() else {
+        return;
+    };
+    let error = std::process::Command::new(executable)
+        .args(std::env::args_os().skip(1))
+        .env(variable, value)
+        .exec();
+    eprintln!("warning: ingest runs with mimalloc's default {variable} ({error})");
+}
 
 /// Employment outcome indicators for regional consortia: ingest events, build tables, report.
 #[derive(Debug, Parser)]
@@ -162,7 +185,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    if let Command::Ingest(_) = cli.command {
+        with_ingest_allocator_settings();
+    }
+    match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");
