@@ -95,6 +95,10 @@ pub struct IngestArgs {
     /// ingest.batch_seconds; default: 60].
     #[arg(long)]
     pub batch_seconds: Option<u64>,
+    /// MiB of message values held in open batches before the largest is flushed: the bound on
+    /// the worker's memory [config: ingest.buffer_mib; default: 128].
+    #[arg(long)]
+    pub buffer_mib: Option<usize>,
     /// An NDJSON file, or a folder of `.ndjson`/`.jsonl` files, to load.
     #[arg(long, requires = "consortium")]
     pub from_file: Option<PathBuf>,
@@ -132,7 +136,8 @@ impl IngestArgs {
             "ingest.batch_seconds",
             "--batch-seconds",
             self.batch_seconds,
-        )
+        )?;
+        loaded.flag("ingest.buffer_mib", "--buffer-mib", self.buffer_mib)
     }
 }
 
@@ -516,6 +521,10 @@ pub fn ingest(args: &IngestArgs, loaded: &Loaded) -> anyhow::Result<ExitCode> {
                 outcomes_ingest::KafkaSettings::new(loaded.kafka_client()?, &config.ingest.group);
             settings.topics.clone_from(&config.ingest.topics);
             settings.instance_id.clone_from(&config.ingest.instance_id);
+            if config.ingest.buffer_mib == 0 {
+                bail!("ingest.buffer_mib (--buffer-mib) must be at least 1");
+            }
+            settings.max_buffered_bytes = config.ingest.buffer_mib.saturating_mul(1 << 20);
             settings.limits = BatchLimits {
                 max_messages: config.ingest.batch_messages,
                 max_age: std::time::Duration::from_secs(config.ingest.batch_seconds),

@@ -68,6 +68,9 @@ pub struct IngestSection {
     pub batch_messages: usize,
     /// Seconds a message may wait in memory before its batch is flushed.
     pub batch_seconds: u64,
+    /// MiB of message values the worker holds in open batches before it flushes the largest:
+    /// the knob on its memory.
+    pub buffer_mib: usize,
     /// The consortium's secret pseudonymization key.
     pub pseudonym_key: Option<Value>,
 }
@@ -82,6 +85,7 @@ impl Default for IngestSection {
             topics: outcomes_schemas::DEFAULT_TOPIC_PATTERN.to_owned(),
             batch_messages: limits.max_messages,
             batch_seconds: limits.max_age.as_secs(),
+            buffer_mib: outcomes_ingest::DEFAULT_BUFFERED_BYTES >> 20,
             pseudonym_key: None,
         }
     }
@@ -380,6 +384,11 @@ const KEYS: &[Key] = &[
         name: "ingest.batch_seconds",
         env: "OUTCOMES_INGEST_BATCH_SECONDS",
         slot: |c| &mut c.ingest.batch_seconds,
+    },
+    Key {
+        name: "ingest.buffer_mib",
+        env: "OUTCOMES_INGEST_BUFFER_MIB",
+        slot: |c| &mut c.ingest.buffer_mib,
     },
     Key {
         name: "ingest.pseudonym_key",

@@ -583,6 +583,57 @@ fn valid_and_invalid_messages_reach_the_lake_and_the_dead_letter_topic() {
     assert_eq!(dlq_reasons, want, "dead letters: {ours:?}");
 }
 
+/// `--buffer-mib` bounds what the worker holds: past it, the largest open batch is committed.
+/// 200 messages of 20,000 bytes (malformed JSON, so stored as rejections with their bytes) in
+/// one partition, read as one backlog: the buffer of 1 MiB (1,048,576 bytes) is passed by the
+/// 53rd message (1,060,000 bytes; 52 make 1,040,000), so batches of 53, 53 and 53 are committed
+/// as the buffer fills and the last 41 at the end of the backlog. With the default buffer the
+/// whole backlog (4 MB) would be one batch.
+#[test]
+fn a_full_buffer_commits_the_largest_batch() {
+    let bootstrap = shared_broker();
+    let dir = scratch();
+    let lake = dir.path().join("lake");
+    let consortium = format!("buffer-{}", std::process::id());
+    let name = format!("outcomes.{consortium}.intake");
+    topic(&bootstrap, &name, 1, &[]);
+    let mut value = b"{".to_vec();
+    value.resize(20_000, b'x');
+    let key = format!("{consortium}:bulky");
+    let publisher =
+        outcomes_ingest::Publisher::new(&outcomes_ingest::KafkaClient::new(bootstrap.clone()))
+            .unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(publisher.send_all(
+            (0..200).map(|_| (name.as_str(), key.as_str(), value.as_slice())),
+            1000,
+        ))
+        .unwrap();
+
+    let log = dir.path().join("worker.log");
+    let pattern = format!("^outcomes\\.{consortium}\\..*");
+    let mut child = worker_with(
+        &bootstrap,
+        &lake,
+        &format!("{consortium}-group"),
+        &pattern,
+        &log,
+        &["--buffer-mib", "1"],
+    );
+    wait_for(&lake, 200, Duration::from_secs(120));
+    terminate(&mut child);
+    let mut batches: Vec<u64> = listing(&lake)
+        .rejected
+        .files
+        .iter()
+        .map(|file| file.rows.unwrap())
+        .collect();
+    batches.sort_unstable();
+    assert_eq!(batches, [41, 53, 53, 53]);
+    assert_exactly_once(&lake, 200);
+}
+
 #[test]
 fn kill_nine_at_several_points_neither_loses_nor_doubles() {
     let broker = Broker::start();

@@ -78,13 +78,17 @@ impl KafkaSettings {
             group: group.into(),
             topics: outcomes_schemas::DEFAULT_TOPIC_PATTERN.to_owned(),
             limits: BatchLimits::default(),
-            max_buffered_bytes: 128 << 20,
+            max_buffered_bytes: DEFAULT_BUFFERED_BYTES,
             metadata_refresh: Duration::from_secs(10),
             session_timeout: Duration::from_secs(10),
             instance_id: None,
         }
     }
 }
+
+/// [`KafkaSettings::max_buffered_bytes`] unless set: with librdkafka's prefetch and the batches
+/// in their commit, a worker's peak stays near 500 MiB (docs/BENCHMARKS.md).
+pub const DEFAULT_BUFFERED_BYTES: usize = 128 << 20;
 
 /// A topic partition, as the worker keys its state.
 type PartitionKey = (String, i32);
@@ -195,8 +199,12 @@ const DEAD_LETTER_GRACE: Duration = Duration::from_secs(30);
 /// read its backlog; parsing librdkafka's statistics four times a second costs little.
 const STATISTICS_INTERVAL: Duration = Duration::from_millis(250);
 
-/// Bytes librdkafka may prefetch ahead of the worker.
-const PREFETCH_BYTES: usize = 32 << 20;
+/// Bytes librdkafka may prefetch ahead of the worker, and the most one fetch response may
+/// bring. librdkafka tops its queue up past the first by up to the second (50 MiB by default:
+/// a megabyte from each of 48 partitions), so both bound the worker's memory. 16 MiB each
+/// took the 2-million benchmark's peak from 452 to 517 MiB down to 381 to 393 MiB, at the same
+/// speed within the runs' spread (docs/BENCHMARKS.md); prefetching 128 MiB was no faster.
+const PREFETCH_BYTES: usize = 16 << 20;
 
 /// Messages handled from librdkafka's queue in one go before the loop looks at its timer and
 /// the shutdown signal again.
@@ -286,12 +294,14 @@ fn consumer_config(settings: &KafkaSettings) -> Result<ClientConfig, IngestError
             "topic.metadata.refresh.interval.ms",
             settings.metadata_refresh.as_millis().to_string(),
         ),
-        // librdkafka prefetches up to this much (all partitions together); it counts towards
-        // the worker's memory beside `max_buffered_bytes`.
+        // librdkafka prefetches up to this much (all partitions together), overshooting by at
+        // most one fetch response; it counts towards the worker's memory beside
+        // `max_buffered_bytes`.
         (
             "queued.max.messages.kbytes",
             (PREFETCH_BYTES >> 10).to_string(),
         ),
+        ("fetch.max.bytes", PREFETCH_BYTES.to_string()),
         // With a full prefetch queue, librdkafka by default waits a whole second before
         // fetching again: a backlog would then be read in bursts with the worker idle between.
         ("fetch.queue.backoff.ms", "20".to_owned()),

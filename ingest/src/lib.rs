@@ -38,7 +38,7 @@ pub use batch::{BatchLimits, Tally};
 pub use client::{KafkaClient, is_secret};
 pub use error::{IngestError, Refusal};
 pub use file::FileIngest;
-pub use kafka::{KafkaSettings, run as run_kafka};
+pub use kafka::{DEFAULT_BUFFERED_BYTES, KafkaSettings, run as run_kafka};
 pub use metrics::{Metrics, MetricsEndpoint};
 pub use ndjson::{Line, NdjsonReader};
 pub use outcomes_lake::{Committed, Lake, Location, Positions};
