@@ -87,7 +87,7 @@ impl KafkaSettings {
 }
 
 /// [`KafkaSettings::max_buffered_bytes`] unless set: with librdkafka's prefetch and the batches
-/// in their commit, a worker's peak stays near 500 MiB (docs/BENCHMARKS.md).
+/// in their commit, a worker's peak stays near 400 MiB (docs/BENCHMARKS.md).
 pub const DEFAULT_BUFFERED_BYTES: usize = 128 << 20;
 
 /// A topic partition, as the worker keys its state.
@@ -202,8 +202,8 @@ const STATISTICS_INTERVAL: Duration = Duration::from_millis(250);
 /// Bytes librdkafka may prefetch ahead of the worker, and the most one fetch response may
 /// bring. librdkafka tops its queue up past the first by up to the second (50 MiB by default:
 /// a megabyte from each of 48 partitions), so both bound the worker's memory. 16 MiB each
-/// took the 2-million benchmark's peak from 452 to 517 MiB down to 381 to 393 MiB, at the same
-/// speed within the runs' spread (docs/BENCHMARKS.md); prefetching 128 MiB was no faster.
+/// took the 2-million benchmark's peak from 444 to 512 MiB down to 362 to 411 MiB, no slower
+/// (docs/BENCHMARKS.md); prefetching 128 MiB was no faster.
 const PREFETCH_BYTES: usize = 16 << 20;
 
 /// Messages handled from librdkafka's queue in one go before the loop looks at its timer and
