@@ -58,7 +58,7 @@ pub struct KafkaSettings {
     pub limits: BatchLimits,
     /// Bytes of message values held across all open batches before the largest is flushed:
     /// the bound on the worker's memory whatever the backlog (besides it, at most
-    /// two flushed batches wait for or are in their lake commit).
+    /// four flushed batches wait for or are in their lake commit).
     pub max_buffered_bytes: usize,
     /// How often new topics matching the pattern are discovered.
     pub metadata_refresh: Duration,
@@ -210,9 +210,13 @@ const PREFETCH_BYTES: usize = 16 << 20;
 /// the shutdown signal again.
 const DRAIN_AT_MOST: usize = 1024;
 
-/// Flushed batches that may wait behind the one being committed before the worker waits too:
-/// one keeps the committer busy while bounding the memory of batches in flight.
-const COMMIT_QUEUE: usize = 1;
+/// Flushed batches that may wait behind the one being committed before the worker waits too.
+/// A backlog's batches come due in bursts (its partitions fill at about the same pace): with
+/// one waiting, the worker stood still for the writer 1.2 s of a 10 s run, with four 0.3 s;
+/// three or four made the 2-million benchmark faster in six of seven pairs, its peak still
+/// under 512 MiB (docs/BENCHMARKS.md). Each batch in flight holds at most
+/// [`BatchLimits::max_bytes`] of message values.
+const COMMIT_QUEUE: usize = 3;
 
 /// Runs a worker until `shutdown` resolves; then flushes, commits and returns the tally.
 ///
