@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::ArrayBuilder as _;
 use arrow_array::builder::{
-    BinaryBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayBuilder, BinaryBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder,
+    PrimitiveBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
-use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::ArrowError;
+use arrow_array::types::ArrowPrimitiveType;
+use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, new_null_array};
+use arrow_schema::{ArrowError, DataType};
 use chrono::{DateTime, NaiveDate, Utc};
 use outcomes_schemas::{Event, Payload, Rejection, lake};
 
@@ -165,6 +165,93 @@ impl<'a> PayloadRow<'a> {
     }
 }
 
+/// A column most batches leave empty: a batch holds one topic's messages, and an event type
+/// fills at most six of the eighteen payload columns. Until the column's first value a row
+/// costs a count instead of a null appended to a builder: an offset and a validity bit per row
+/// in each of a dozen empty columns.
+struct Sparse<B> {
+    builder: Option<B>,
+    /// Rows before the first value.
+    nulls: usize,
+}
+
+impl<B: Fill> Sparse<B> {
+    fn new() -> Self {
+        Self {
+            builder: None,
+            nulls: 0,
+        }
+    }
+
+    fn append_option(&mut self, value: Option<B::Value<'_>>) {
+        match (&mut self.builder, value) {
+            (Some(builder), value) => builder.append(value),
+            (None, None) => self.nulls += 1,
+            (None, Some(value)) => {
+                let mut builder = B::default();
+                builder.append_nulls(std::mem::take(&mut self.nulls));
+                builder.append(Some(value));
+                self.builder = Some(builder);
+            }
+        }
+    }
+
+    /// The column so far; the column starts over empty.
+    fn finish(&mut self) -> ArrayRef {
+        match self.builder.take() {
+            Some(mut builder) => builder.finish(),
+            None => new_null_array(&B::data_type(), std::mem::take(&mut self.nulls)),
+        }
+    }
+}
+
+/// The builders of [`Sparse`] columns.
+trait Fill: ArrayBuilder + Default {
+    type Value<'a>;
+    fn data_type() -> DataType;
+    fn append(&mut self, value: Option<Self::Value<'_>>);
+    fn append_nulls(&mut self, n: usize);
+}
+
+impl Fill for StringBuilder {
+    type Value<'a> = &'a str;
+    fn data_type() -> DataType {
+        DataType::Utf8
+    }
+    fn append(&mut self, value: Option<&str>) {
+        self.append_option(value);
+    }
+    fn append_nulls(&mut self, n: usize) {
+        StringBuilder::append_nulls(self, n);
+    }
+}
+
+impl<T: ArrowPrimitiveType> Fill for PrimitiveBuilder<T> {
+    type Value<'a> = T::Native;
+    fn data_type() -> DataType {
+        T::DATA_TYPE
+    }
+    fn append(&mut self, value: Option<T::Native>) {
+        self.append_option(value);
+    }
+    fn append_nulls(&mut self, n: usize) {
+        PrimitiveBuilder::append_nulls(self, n);
+    }
+}
+
+impl Fill for BooleanBuilder {
+    type Value<'a> = bool;
+    fn data_type() -> DataType {
+        DataType::Boolean
+    }
+    fn append(&mut self, value: Option<bool>) {
+        self.append_option(value);
+    }
+    fn append_nulls(&mut self, n: usize) {
+        BooleanBuilder::append_nulls(self, n);
+    }
+}
+
 /// Accepted events of one batch, column by column.
 pub(crate) struct EventColumns {
     event_id: StringBuilder,
@@ -173,25 +260,25 @@ pub(crate) struct EventColumns {
     person_key: StringBuilder,
     occurred_on: Date32Builder,
     recorded_at: TimestampMicrosecondBuilder,
-    supersedes: StringBuilder,
-    referral_source: StringBuilder,
-    program: StringBuilder,
-    assessment_type: StringBuilder,
-    service_type: StringBuilder,
-    job_id: StringBuilder,
-    employer_key: StringBuilder,
-    hourly_wage: Float64Builder,
-    hours_per_week: Float64Builder,
-    competitive_integrated: BooleanBuilder,
-    occupation_code: StringBuilder,
-    period_start: Date32Builder,
-    period_end: Date32Builder,
-    gross_wages: Float64Builder,
-    hours_worked: Float64Builder,
-    separation_reason: StringBuilder,
-    exit_outcome: StringBuilder,
-    retracted_event_id: StringBuilder,
-    retraction_reason: StringBuilder,
+    supersedes: Sparse<StringBuilder>,
+    referral_source: Sparse<StringBuilder>,
+    program: Sparse<StringBuilder>,
+    assessment_type: Sparse<StringBuilder>,
+    service_type: Sparse<StringBuilder>,
+    job_id: Sparse<StringBuilder>,
+    employer_key: Sparse<StringBuilder>,
+    hourly_wage: Sparse<Float64Builder>,
+    hours_per_week: Sparse<Float64Builder>,
+    competitive_integrated: Sparse<BooleanBuilder>,
+    occupation_code: Sparse<StringBuilder>,
+    period_start: Sparse<Date32Builder>,
+    period_end: Sparse<Date32Builder>,
+    gross_wages: Sparse<Float64Builder>,
+    hours_worked: Sparse<Float64Builder>,
+    separation_reason: Sparse<StringBuilder>,
+    exit_outcome: Sparse<StringBuilder>,
+    retracted_event_id: Sparse<StringBuilder>,
+    retraction_reason: Sparse<StringBuilder>,
     source: SourceColumns,
 }
 
@@ -204,25 +291,25 @@ impl EventColumns {
             person_key: StringBuilder::new(),
             occurred_on: Date32Builder::new(),
             recorded_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            supersedes: StringBuilder::new(),
-            referral_source: StringBuilder::new(),
-            program: StringBuilder::new(),
-            assessment_type: StringBuilder::new(),
-            service_type: StringBuilder::new(),
-            job_id: StringBuilder::new(),
-            employer_key: StringBuilder::new(),
-            hourly_wage: Float64Builder::new(),
-            hours_per_week: Float64Builder::new(),
-            competitive_integrated: BooleanBuilder::new(),
-            occupation_code: StringBuilder::new(),
-            period_start: Date32Builder::new(),
-            period_end: Date32Builder::new(),
-            gross_wages: Float64Builder::new(),
-            hours_worked: Float64Builder::new(),
-            separation_reason: StringBuilder::new(),
-            exit_outcome: StringBuilder::new(),
-            retracted_event_id: StringBuilder::new(),
-            retraction_reason: StringBuilder::new(),
+            supersedes: Sparse::new(),
+            referral_source: Sparse::new(),
+            program: Sparse::new(),
+            assessment_type: Sparse::new(),
+            service_type: Sparse::new(),
+            job_id: Sparse::new(),
+            employer_key: Sparse::new(),
+            hourly_wage: Sparse::new(),
+            hours_per_week: Sparse::new(),
+            competitive_integrated: Sparse::new(),
+            occupation_code: Sparse::new(),
+            period_start: Sparse::new(),
+            period_end: Sparse::new(),
+            gross_wages: Sparse::new(),
+            hours_worked: Sparse::new(),
+            separation_reason: Sparse::new(),
+            exit_outcome: Sparse::new(),
+            retracted_event_id: Sparse::new(),
+            retraction_reason: Sparse::new(),
             source: SourceColumns::new(),
         }
     }
@@ -280,25 +367,25 @@ impl EventColumns {
             Arc::new(self.person_key.finish()),
             Arc::new(self.occurred_on.finish()),
             Arc::new(self.recorded_at.finish()),
-            Arc::new(self.supersedes.finish()),
-            Arc::new(self.referral_source.finish()),
-            Arc::new(self.program.finish()),
-            Arc::new(self.assessment_type.finish()),
-            Arc::new(self.service_type.finish()),
-            Arc::new(self.job_id.finish()),
-            Arc::new(self.employer_key.finish()),
-            Arc::new(self.hourly_wage.finish()),
-            Arc::new(self.hours_per_week.finish()),
-            Arc::new(self.competitive_integrated.finish()),
-            Arc::new(self.occupation_code.finish()),
-            Arc::new(self.period_start.finish()),
-            Arc::new(self.period_end.finish()),
-            Arc::new(self.gross_wages.finish()),
-            Arc::new(self.hours_worked.finish()),
-            Arc::new(self.separation_reason.finish()),
-            Arc::new(self.exit_outcome.finish()),
-            Arc::new(self.retracted_event_id.finish()),
-            Arc::new(self.retraction_reason.finish()),
+            self.supersedes.finish(),
+            self.referral_source.finish(),
+            self.program.finish(),
+            self.assessment_type.finish(),
+            self.service_type.finish(),
+            self.job_id.finish(),
+            self.employer_key.finish(),
+            self.hourly_wage.finish(),
+            self.hours_per_week.finish(),
+            self.competitive_integrated.finish(),
+            self.occupation_code.finish(),
+            self.period_start.finish(),
+            self.period_end.finish(),
+            self.gross_wages.finish(),
+            self.hours_worked.finish(),
+            self.separation_reason.finish(),
+            self.exit_outcome.finish(),
+            self.retracted_event_id.finish(),
+            self.retraction_reason.finish(),
         ];
         columns.extend(self.source.finish(&stream.source, rows));
         RecordBatch::try_new(lake::events_schema(), columns)
@@ -369,5 +456,47 @@ impl RejectedColumns {
         ];
         columns.extend(self.source.finish(&stream.source, rows));
         RecordBatch::try_new(lake::rejected_schema(), columns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray as _;
+    use arrow_array::types::Float64Type;
+    use arrow_array::{Array as _, StringArray};
+
+    use super::*;
+
+    #[test]
+    fn an_untouched_sparse_column_is_all_null_of_its_type() {
+        let mut column = Sparse::<Float64Builder>::new();
+        for _ in 0..3 {
+            column.append_option(None);
+        }
+        let array = column.finish();
+        assert_eq!(array.data_type(), &DataType::Float64);
+        assert_eq!((array.len(), array.null_count()), (3, 3));
+    }
+
+    #[test]
+    fn a_sparse_column_keeps_the_nulls_before_its_first_value_and_starts_over() {
+        let mut column = Sparse::<StringBuilder>::new();
+        for value in [None, None, Some("a"), None, Some("b")] {
+            column.append_option(value);
+        }
+        let array = column.finish();
+        let expected = StringArray::from(vec![None, None, Some("a"), None, Some("b")]);
+        assert_eq!(array.as_string::<i32>(), &expected);
+
+        column.append_option(Some("c"));
+        let next = column.finish();
+        assert_eq!(next.as_string::<i32>(), &StringArray::from(vec!["c"]));
+        let mut numbers = Sparse::<Float64Builder>::new();
+        numbers.append_option(None);
+        numbers.append_option(Some(1.5));
+        let numbers = numbers.finish();
+        let numbers = numbers.as_primitive::<Float64Type>();
+        assert!(numbers.is_null(0));
+        assert_eq!(numbers.value(1), 1.5);
     }
 }

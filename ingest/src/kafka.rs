@@ -23,6 +23,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use chrono::{DateTime, Utc};
 use futures::{FutureExt as _, StreamExt as _};
+use indexmap::{Equivalent, IndexMap};
 use outcomes_schemas::{ConsortiumId, DLQ_TOPIC, Validator, parse_topic};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
@@ -92,6 +93,17 @@ pub const DEFAULT_BUFFERED_BYTES: usize = 128 << 20;
 
 /// A topic partition, as the worker keys its state.
 type PartitionKey = (String, i32);
+
+/// A topic partition as a message names it: looks a [`PartitionKey`] up without copying the
+/// topic (every message does), and hashes as one.
+#[derive(Hash)]
+struct TopicPartition<'a>(&'a str, i32);
+
+impl Equivalent<PartitionKey> for TopicPartition<'_> {
+    fn equivalent(&self, key: &PartitionKey) -> bool {
+        self.1 == key.1 && self.0 == key.0
+    }
+}
 
 /// Whose batch the committer commits: a partition, and which time the worker took it up (a
 /// partition revoked and assigned again is a new one), so that the outcome of a batch from
@@ -270,7 +282,7 @@ pub async fn run(
         producer,
         revoked,
         high_watermarks,
-        partitions: HashMap::new(),
+        partitions: IndexMap::new(),
         generations: 0,
         buffered: 0,
         tally: Tally::default(),
@@ -333,7 +345,7 @@ struct Worker {
     producer: FutureProducer,
     revoked: Arc<Revocations>,
     high_watermarks: Arc<Mutex<HashMap<PartitionKey, i64>>>,
-    partitions: HashMap<PartitionKey, PartitionState>,
+    partitions: IndexMap<PartitionKey, PartitionState>,
     /// Partitions taken up so far (the next [`PartitionState::generation`]).
     generations: u64,
     /// Bytes of message values in all open batches.
@@ -438,7 +450,10 @@ impl Worker {
     /// Forgets open batches of revoked partitions: their new owner reads them from the
     /// lake's watermark, and nothing of them was committed here.
     fn drop_revoked(&mut self) {
-        if !self.revoked.pending.swap(false, Ordering::Acquire) {
+        // Looked at before every message: a plain load first, the swap only when set.
+        if !self.revoked.pending.load(Ordering::Relaxed)
+            || !self.revoked.pending.swap(false, Ordering::Acquire)
+        {
             return;
         }
         let taken: Vec<PartitionKey> = match self.revoked.partitions.lock() {
@@ -446,7 +461,7 @@ impl Worker {
             Err(_) => return,
         };
         for key in taken {
-            if let Some(state) = self.partitions.remove(&key) {
+            if let Some(state) = self.partitions.swap_remove(&key) {
                 self.buffered -= state.batch.bytes();
                 info!(topic = %key.0, partition = key.1, "partition revoked; its open batch is left to the next owner");
             }
@@ -490,18 +505,25 @@ impl Worker {
             info!("Kafka is reachable again; resuming");
             self.broker_trouble = false;
         }
-        let key = (topic.to_owned(), partition);
-        if !self.partitions.contains_key(&key) {
-            let Some(state) = self
-                .open_partition(consumer, topic, partition, offset)
-                .await
-            else {
-                self.stopped = Some(IngestError::CommitterStopped);
-                return;
-            };
-            self.partitions.insert(key.clone(), state);
-        }
-        let Some(state) = self.partitions.get_mut(&key) else {
+        let index = match self
+            .partitions
+            .get_index_of(&TopicPartition(topic, partition))
+        {
+            Some(index) => index,
+            None => {
+                let Some(state) = self
+                    .open_partition(consumer, topic, partition, offset)
+                    .await
+                else {
+                    self.stopped = Some(IngestError::CommitterStopped);
+                    return;
+                };
+                self.partitions
+                    .insert_full((topic.to_owned(), partition), state)
+                    .0
+            }
+        };
+        let Some((key, state)) = self.partitions.get_index_mut(index) else {
             return;
         };
         if state.batch.held().both().is_some_and(|both| offset <= both) {
@@ -514,11 +536,12 @@ impl Worker {
                 .high_watermarks
                 .lock()
                 .ok()
-                .and_then(|marks| marks.get(&key).copied());
+                .and_then(|marks| marks.get(key).copied());
         }
         state.batch.push(&self.validator, value, offset, now);
         self.buffered += value.len();
         if state.batch.is_full(&self.settings.limits) {
+            let key = key.clone();
             self.flush(&key).await;
         }
         if self.buffered > self.settings.max_buffered_bytes
@@ -636,7 +659,7 @@ impl Worker {
             Ok(flushed) => flushed,
             Err(error) => {
                 warn!(%error, topic = %key.0, partition = key.1, "partition written by another worker; its open batch is dropped");
-                if current && let Some(state) = self.partitions.remove(&key) {
+                if current && let Some(state) = self.partitions.swap_remove(&key) {
                     self.buffered -= state.batch.bytes();
                 }
                 return;

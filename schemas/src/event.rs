@@ -189,21 +189,26 @@ pub(crate) fn is_agency(text: &str) -> bool {
 }
 
 pub(crate) fn is_uuid(text: &str) -> bool {
-    // Group by group rather than byte by byte with a test of each byte's position, which took
-    // 5 % of a Kafka worker's time (every event id is checked).
+    // Every byte tested against its place in one pass without an early exit, which the compiler
+    // turns into vector compares: every event id is checked, and testing group by group with
+    // `all` (which stops at the first bad byte) was 2 % of a Kafka worker's time.
+    const DASH: [bool; 36] = {
+        let mut dash = [false; 36];
+        dash[8] = true;
+        dash[13] = true;
+        dash[18] = true;
+        dash[23] = true;
+        dash
+    };
     let bytes = text.as_bytes();
-    let hex = |digits: &[u8]| digits.iter().all(u8::is_ascii_hexdigit);
     bytes.len() == 36
-        && [8, 13, 18, 23].iter().all(|&dash| bytes[dash] == b'-')
-        && [
-            &bytes[..8],
-            &bytes[9..13],
-            &bytes[14..18],
-            &bytes[19..23],
-            &bytes[24..],
-        ]
-        .into_iter()
-        .all(hex)
+        && bytes.iter().zip(DASH).fold(true, |ok, (&byte, dash)| {
+            ok & if dash {
+                byte == b'-'
+            } else {
+                byte.is_ascii_hexdigit()
+            }
+        })
 }
 
 /// A valid, pseudonymized event.
