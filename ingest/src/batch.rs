@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use arrow_array::RecordBatch;
 use chrono::{DateTime, Utc};
 use outcomes_lake::{Committed, Lake, LakeError, Positions, Stream, Table};
-use outcomes_schemas::{Origin, Reason, Validator};
+use outcomes_schemas::{Event, Origin, Reason, Rejection, Validator};
 use tracing::info;
 
 use crate::columns::{EventColumns, Position, RejectedColumns};
@@ -123,10 +123,30 @@ impl Batch {
         self.last = position;
     }
 
+    /// What the validator needs to know of the batch's stream.
+    pub(crate) fn origin(&self) -> Origin<'_> {
+        Origin {
+            consortium: &self.stream.consortium,
+            topic_event_type: self.topic_event_type.as_deref(),
+        }
+    }
+
     /// Validates one message and adds it to the batch.
     pub(crate) fn push(
         &mut self,
         validator: &Validator,
+        value: &[u8],
+        position: i64,
+        now: DateTime<Utc>,
+    ) {
+        let validated = validator.validate(value, &self.origin());
+        self.push_validated(validated, value, position, now);
+    }
+
+    /// Adds one message to the batch, given its validation against [`Self::origin`].
+    pub(crate) fn push_validated(
+        &mut self,
+        validated: Result<Event, Rejection>,
         value: &[u8],
         position: i64,
         now: DateTime<Utc>,
@@ -138,11 +158,7 @@ impl Batch {
         self.messages += 1;
         self.bytes += value.len();
         self.tally.messages += 1;
-        let origin = Origin {
-            consortium: &self.stream.consortium,
-            topic_event_type: self.topic_event_type.as_deref(),
-        };
-        match validator.validate(value, &origin) {
+        match validated {
             Ok(_) if self.held.holds(Table::Events, position) => self.tally.already_stored += 1,
             Err(_) if self.held.holds(Table::Rejected, position) => {
                 self.tally.already_stored += 1;

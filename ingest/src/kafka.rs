@@ -24,7 +24,10 @@ use arrow_array::types::{Int32Type, Int64Type};
 use chrono::{DateTime, Utc};
 use futures::{FutureExt as _, StreamExt as _};
 use indexmap::{Equivalent, IndexMap};
-use outcomes_schemas::{ConsortiumId, DLQ_TOPIC, Validator, parse_topic};
+use outcomes_schemas::{ConsortiumId, DLQ_TOPIC, Event, Origin, Rejection, Validator, parse_topic};
+use rayon::iter::{
+    IndexedParallelIterator as _, IntoParallelRefIterator as _, ParallelIterator as _,
+};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{
@@ -103,6 +106,14 @@ impl Equivalent<PartitionKey> for TopicPartition<'_> {
     fn equivalent(&self, key: &PartitionKey) -> bool {
         self.1 == key.1 && self.0 == key.0
     }
+}
+
+/// A message's place and value, as the worker adds it to its partition's batch.
+struct Incoming<'a> {
+    topic: &'a str,
+    partition: i32,
+    offset: i64,
+    value: &'a [u8],
 }
 
 /// Whose batch the committer commits: a partition, and which time the worker took it up (a
@@ -218,9 +229,20 @@ const STATISTICS_INTERVAL: Duration = Duration::from_millis(250);
 /// (docs/BENCHMARKS.md); prefetching 128 MiB was no faster.
 const PREFETCH_BYTES: usize = 16 << 20;
 
-/// Messages handled from librdkafka's queue in one go before the loop looks at its timer and
-/// the shutdown signal again.
+/// Messages taken from librdkafka's queue in one go (validated on both cores, then added to
+/// their batches in order) before the loop looks at its timer and the shutdown signal again.
 const DRAIN_AT_MOST: usize = 1024;
+
+/// Fewest messages of a chunk that one core validates: below this, handing work to the
+/// other core costs more than it saves (a quiet feed's messages come one by one).
+const VALIDATE_PER_CORE: usize = 64;
+
+/// A message as librdkafka hands it over, or its error.
+type Received<'a> = Result<BorrowedMessage<'a>, KafkaError>;
+
+/// A message's validation done ahead of its turn: `None` for a message of a partition not yet
+/// opened (validated in its turn, once its batch exists) or for an error.
+type Validated = Option<Result<Event, Rejection>>;
 
 /// Flushed batches that may wait behind the one being committed before the worker waits too.
 /// A backlog's batches come due in bursts (its partitions fill at about the same pace): with
@@ -406,13 +428,22 @@ impl Worker {
                     // One reading of the clock for the messages taken in one go: their rows'
                     // `ingested_at` (milliseconds apart at most).
                     let now = Utc::now();
-                    self.receive(consumer, received, now).await;
-                    // Take what librdkafka already holds without a trip through the select.
-                    for _ in 0..DRAIN_AT_MOST {
+                    // A revocation noticed while taking the first message drops its
+                    // partitions' open batches before the chunk is added.
+                    self.drop_revoked();
+                    let mut chunk = vec![received];
+                    // Take what librdkafka already holds without a trip through the select,
+                    // but not past a revocation: the messages taken before it must be added
+                    // (and then dropped with their batches) as if it came after them.
+                    while chunk.len() < DRAIN_AT_MOST && !self.revoked.pending.load(Ordering::Relaxed) {
                         match messages.next().now_or_never() {
-                            Some(Some(received)) => self.receive(consumer, received, now).await,
+                            Some(Some(received)) => chunk.push(received),
                             _ => break,
                         }
+                    }
+                    let validated = self.validate_ahead(&chunk);
+                    for (received, validated) in chunk.into_iter().zip(validated) {
+                        self.receive(consumer, received, validated, now).await;
                     }
                 }
             }
@@ -468,24 +499,50 @@ impl Worker {
         }
     }
 
+    /// Validates a chunk's messages of open partitions on both cores (the consumer thread
+    /// alone was the worker's limit: parsing, checking and pseudonymizing is most of its
+    /// work). Validation depends only on a message and its partition's origin, so doing it
+    /// ahead changes nothing of what is stored.
+    fn validate_ahead(&self, chunk: &[Received<'_>]) -> Vec<Validated> {
+        let work: Vec<_> = chunk
+            .iter()
+            .map(|received| {
+                let message = received.as_ref().ok()?;
+                let state = self
+                    .partitions
+                    .get(&TopicPartition(message.topic(), message.partition()))?;
+                Some((state.batch.origin(), message.payload().unwrap_or_default()))
+            })
+            .collect();
+        let validate = |work: &Option<(Origin<'_>, &[u8])>| {
+            work.as_ref()
+                .map(|(origin, value)| self.validator.validate(value, origin))
+        };
+        if work.len() < 2 * VALIDATE_PER_CORE {
+            return work.iter().map(validate).collect();
+        }
+        work.par_iter()
+            .with_min_len(VALIDATE_PER_CORE)
+            .map(validate)
+            .collect()
+    }
+
     async fn receive(
         &mut self,
         consumer: &WorkerConsumer,
-        received: Result<BorrowedMessage<'_>, KafkaError>,
+        received: Received<'_>,
+        validated: Validated,
         now: DateTime<Utc>,
     ) {
-        self.drop_revoked();
         match received {
             Ok(message) => {
-                self.handle(
-                    consumer,
-                    message.topic(),
-                    message.partition(),
-                    message.offset(),
-                    message.payload().unwrap_or_default(),
-                    now,
-                )
-                .await;
+                let message = Incoming {
+                    topic: message.topic(),
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    value: message.payload().unwrap_or_default(),
+                };
+                self.handle(consumer, message, validated, now).await;
             }
             Err(error) => self.note_trouble(consumer, &error),
         }
@@ -494,10 +551,13 @@ impl Worker {
     async fn handle(
         &mut self,
         consumer: &WorkerConsumer,
-        topic: &str,
-        partition: i32,
-        offset: i64,
-        value: &[u8],
+        Incoming {
+            topic,
+            partition,
+            offset,
+            value,
+        }: Incoming<'_>,
+        validated: Validated,
         now: DateTime<Utc>,
     ) {
         self.metrics.record_consumed();
@@ -538,7 +598,10 @@ impl Worker {
                 .ok()
                 .and_then(|marks| marks.get(key).copied());
         }
-        state.batch.push(&self.validator, value, offset, now);
+        match validated {
+            Some(validated) => state.batch.push_validated(validated, value, offset, now),
+            None => state.batch.push(&self.validator, value, offset, now),
+        }
         self.buffered += value.len();
         if state.batch.is_full(&self.settings.limits) {
             let key = key.clone();
