@@ -668,6 +668,68 @@ fn kill_nine_at_several_points_neither_loses_nor_doubles() {
     assert_exactly_once(&lake, expected);
 }
 
+/// A worker of a new consumer group starts at the partition's first offset, finds the lake
+/// holding the first 300 messages, and seeks past them. By then it has taken up to 1,024
+/// messages from librdkafka's queue to validate them together; those beyond 300 come again
+/// after the seek, and each is stored once.
+#[test]
+fn a_new_group_on_a_lake_holding_the_start_seeks_past_it_and_stores_nothing_twice() {
+    let bootstrap = shared_broker();
+    let dir = scratch();
+    let lake = dir.path().join("lake");
+    let consortium = format!("reread-{}", std::process::id());
+    let topic_name = format!("outcomes.{consortium}.intake");
+    topic(&bootstrap, &topic_name, 1, &[]);
+    let publisher =
+        outcomes_ingest::Publisher::new(&outcomes_ingest::KafkaClient::new(bootstrap.clone()))
+            .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let send = |numbers: std::ops::Range<u32>| {
+        let records: Vec<(String, Vec<u8>)> = numbers
+            .map(|n| {
+                let value = format!(
+                    r#"{{"event_id":"00000000-0000-4000-8000-{n:012}","event_type":"intake","schema_version":1,"consortium_id":"{consortium}","agency_id":"vr-east","participant_id":"P{n}","occurred_on":"2026-03-02","recorded_at":"2026-03-02T10:00:00Z","payload":{{}}}}"#
+                );
+                (format!("{consortium}:P{n}"), value.into_bytes())
+            })
+            .collect();
+        runtime
+            .block_on(
+                publisher.send_all(
+                    records
+                        .iter()
+                        .map(|(key, value)| (topic_name.as_str(), key.as_str(), value.as_slice())),
+                    1000,
+                ),
+            )
+            .unwrap();
+    };
+    let pattern = format!(r"^outcomes\.{consortium}\.[a-z]+$");
+    let log = dir.path().join("worker.log");
+
+    send(0..300);
+    let mut first = worker(
+        &bootstrap,
+        &lake,
+        &format!("{consortium}-a"),
+        &pattern,
+        &log,
+    );
+    wait_for(&lake, 300, Duration::from_secs(60));
+    terminate(&mut first);
+    send(300..3_000);
+    let mut second = worker(
+        &bootstrap,
+        &lake,
+        &format!("{consortium}-b"),
+        &pattern,
+        &log,
+    );
+    wait_for(&lake, 3_000, Duration::from_secs(60));
+    terminate(&mut second);
+    assert_exactly_once(&lake, 3_000);
+}
+
 /// How long after `since` the lake holds `expected` rows in all, by the row counts its logs
 /// keep (polled every 50 ms; `assert_exactly_once` then checks the rows themselves).
 fn covered_after(lake: &Path, expected: u64, since: Instant, limit: Duration) -> Duration {

@@ -590,6 +590,12 @@ impl Worker {
             self.tally.already_stored += 1;
             return;
         }
+        // Offsets of a partition only go up within its state's life, except that the messages
+        // of a chunk read before the partition's seek (step 4 of ingest/README.md) come again
+        // after it: each offset is added once.
+        if offset < state.next_offset {
+            return;
+        }
         state.next_offset = offset + 1;
         if state.batch.is_empty() {
             state.backlog_end = self
