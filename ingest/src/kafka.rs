@@ -431,7 +431,8 @@ impl Worker {
                     // A revocation noticed while taking the first message drops its
                     // partitions' open batches before the chunk is added.
                     self.drop_revoked();
-                    let mut chunk = vec![received];
+                    let mut chunk = Vec::with_capacity(DRAIN_AT_MOST);
+                    chunk.push(received);
                     // Take what librdkafka already holds without a trip through the select,
                     // but not past a revocation: the messages taken before it must be added
                     // (and then dropped with their batches) as if it came after them.
@@ -481,10 +482,7 @@ impl Worker {
     /// Forgets open batches of revoked partitions: their new owner reads them from the
     /// lake's watermark, and nothing of them was committed here.
     fn drop_revoked(&mut self) {
-        // Looked at before every message: a plain load first, the swap only when set.
-        if !self.revoked.pending.load(Ordering::Relaxed)
-            || !self.revoked.pending.swap(false, Ordering::Acquire)
-        {
+        if !self.revoked.pending.swap(false, Ordering::Acquire) {
             return;
         }
         let taken: Vec<PartitionKey> = match self.revoked.partitions.lock() {
