@@ -35,9 +35,14 @@ fn polars_schema(schema: &arrow_schema::Schema) -> Schema {
 /// Scans a table's files lazily, or an empty frame of `schema` when there are none. Delta
 /// keeps the partition column (the consortium) in the log, not in the files: each
 /// consortium's files are scanned together and given it back as a constant.
+///
+/// With `row_index`, the rows are numbered in that column from 0 in the order of the scan, by
+/// the reader itself: a number given after the scan would keep every filter above it from
+/// reaching the reader, which then decodes every row of every column it reads.
 pub(crate) fn scan(
     table: &TableFiles,
     schema: &arrow_schema::Schema,
+    row_index: Option<&str>,
 ) -> Result<LazyFrame, TransformError> {
     let mut consortia: Vec<(&str, Vec<PlRefPath>)> = Vec::new();
     for file in &table.files {
@@ -47,24 +52,51 @@ pub(crate) fn scan(
             None => consortia.push((&file.consortium, vec![path])),
         }
     }
+    let mut frames = Vec::with_capacity(consortia.len());
+    let mut offset: IdxSize = 0;
+    for (consortium, paths) in consortia {
+        let args = ScanArgsParquet {
+            glob: false,
+            row_index: row_index.map(|name| RowIndex {
+                name: name.into(),
+                offset,
+            }),
+            ..ScanArgsParquet::default()
+        };
+        if row_index.is_some() {
+            offset += rows(&paths)?;
+        }
+        let frame = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+            .map_err(TransformError::Polars)?;
+        frames.push(frame.with_column(lit(consortium).alias(PARTITION_COLUMN)));
+    }
+    match frames.len() {
+        0 => {
+            let empty = DataFrame::empty_with_schema(&polars_schema(schema)).lazy();
+            Ok(match row_index {
+                Some(name) => empty.with_row_index(name, None),
+                None => empty,
+            })
+        }
+        1 => Ok(frames.remove(0)),
+        _ => concat(frames, UnionArgs::default()).map_err(TransformError::Polars),
+    }
+}
+
+/// The number of rows in `paths`, from the files' footers.
+fn rows(paths: &[PlRefPath]) -> Result<IdxSize, TransformError> {
     let args = ScanArgsParquet {
         glob: false,
         ..ScanArgsParquet::default()
     };
-    let frames = consortia
-        .into_iter()
-        .map(|(consortium, paths)| {
-            LazyFrame::scan_parquet_files(paths.into_iter().collect(), args.clone())
-                .map(|frame| frame.with_column(lit(consortium).alias(PARTITION_COLUMN)))
-        })
-        .collect::<PolarsResult<Vec<_>>>()
+    let counted = LazyFrame::scan_parquet_files(paths.iter().cloned().collect(), args)
+        .and_then(|frame| frame.select([len()]).collect())
         .map_err(TransformError::Polars)?;
-    let mut frames = frames;
-    match frames.len() {
-        0 => Ok(DataFrame::empty_with_schema(&polars_schema(schema)).lazy()),
-        1 => Ok(frames.remove(0)),
-        _ => concat(frames, UnionArgs::default()).map_err(TransformError::Polars),
-    }
+    let rows = counted
+        .column("len")
+        .and_then(|column| column.idx())
+        .map_err(TransformError::Polars)?;
+    Ok(rows.get(0).unwrap_or(0))
 }
 
 /// The first active lake file that cannot be read whole, as an error naming it. Reading

@@ -93,7 +93,8 @@ pub struct Summary {
 
 /// Computes the tables of section 2, lazily, from lake frames: the pure core of a run.
 ///
-/// `events` and `rejected` have the lake's columns (`docs/LAKE.md`).
+/// `events` and `rejected` have the lake's columns (`docs/LAKE.md`), `events` with each row's
+/// number in [`plan::ROW`].
 fn compute(
     events: LazyFrame,
     rejected: LazyFrame,
@@ -104,7 +105,7 @@ fn compute(
         TransformError::Polars(PolarsError::ComputeError("as_of out of range".into()))
     })?;
     let content: Vec<&str> = content_columns().collect();
-    let visible = plan::visible(events.with_row_index(plan::ROW, None), as_of_days);
+    let visible = plan::visible(events, as_of_days);
     let mut facts = plan::derive(visible, &content, as_of_days, config.events_per_part)
         .map_err(TransformError::Polars)?;
     let rejections = rejected.select([
@@ -142,8 +143,8 @@ fn build(
     files: &Listing,
     staged: &mut Staged,
 ) -> Result<Summary, TransformError> {
-    let events = lake::scan(&files.events, &events_schema())?;
-    let rejected = lake::scan(&files.rejected, &rejected_schema())?;
+    let events = lake::scan(&files.events, &events_schema(), Some(plan::ROW))?;
+    let rejected = lake::scan(&files.rejected, &rejected_schema(), None)?;
     let tables = compute(events, rejected, settings.as_of, &settings.config)?;
 
     let folder = settings.out.join("tables");
