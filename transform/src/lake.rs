@@ -44,17 +44,20 @@ pub(crate) fn scan(
     schema: &arrow_schema::Schema,
     row_index: Option<&str>,
 ) -> Result<LazyFrame, TransformError> {
-    let mut consortia: Vec<(&str, Vec<PlRefPath>)> = Vec::new();
+    let mut consortia: Vec<(&str, Vec<&DataFile>)> = Vec::new();
     for file in &table.files {
-        let path = PlRefPath::new(file.location.as_str());
         match consortia.iter_mut().find(|(id, _)| *id == file.consortium) {
-            Some((_, paths)) => paths.push(path),
-            None => consortia.push((&file.consortium, vec![path])),
+            Some((_, files)) => files.push(file),
+            None => consortia.push((&file.consortium, vec![file])),
         }
     }
     let mut frames = Vec::with_capacity(consortia.len());
     let mut offset: IdxSize = 0;
-    for (consortium, paths) in consortia {
+    for (consortium, files) in consortia {
+        let paths: Vec<PlRefPath> = files
+            .iter()
+            .map(|file| PlRefPath::new(file.location.as_str()))
+            .collect();
         let args = ScanArgsParquet {
             glob: false,
             row_index: row_index.map(|name| RowIndex {
@@ -64,7 +67,12 @@ pub(crate) fn scan(
             ..ScanArgsParquet::default()
         };
         if row_index.is_some() {
-            offset += rows(&paths)?;
+            offset = rows(&files, &paths)?
+                .checked_add(offset)
+                .ok_or_else(
+                    || polars_err!(ComputeError: "more lake rows than row numbers can count"),
+                )
+                .map_err(TransformError::Polars)?;
         }
         let frame = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
             .map_err(TransformError::Polars)?;
@@ -83,20 +91,24 @@ pub(crate) fn scan(
     }
 }
 
-/// The number of rows in `paths`, from the files' footers.
-fn rows(paths: &[PlRefPath]) -> Result<IdxSize, TransformError> {
+/// The number of rows in `files` (at `paths`): from the statistics of the Delta log, else
+/// from the files' footers.
+fn rows(files: &[&DataFile], paths: &[PlRefPath]) -> Result<IdxSize, TransformError> {
+    let too_many = || polars_err!(ComputeError: "more lake rows than row numbers can count");
+    if let Some(logged) = files.iter().map(|file| file.rows).sum::<Option<u64>>() {
+        return IdxSize::try_from(logged)
+            .map_err(|_| too_many())
+            .map_err(TransformError::Polars);
+    }
     let args = ScanArgsParquet {
         glob: false,
         ..ScanArgsParquet::default()
     };
     let counted = LazyFrame::scan_parquet_files(paths.iter().cloned().collect(), args)
         .and_then(|frame| frame.select([len()]).collect())
+        .and_then(|counted| Ok(counted.column("len")?.idx()?.get(0).unwrap_or(0)))
         .map_err(TransformError::Polars)?;
-    let rows = counted
-        .column("len")
-        .and_then(|column| column.idx())
-        .map_err(TransformError::Polars)?;
-    Ok(rows.get(0).unwrap_or(0))
+    Ok(counted)
 }
 
 /// The first active lake file that cannot be read whole, as an error naming it. Reading
