@@ -220,13 +220,17 @@ fn sort_check_write(
     staged: &mut Staged,
 ) -> Result<(DataFrame, WrittenTable), TransformError> {
     let started = std::time::Instant::now();
-    let mut rows = frame
+    let rows = frame.collect().map_err(TransformError::Polars)?;
+    let t1 = started.elapsed().as_secs_f64();
+    let mut rows = rows.lazy()
         .sort(
             table.key().to_vec(),
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .collect()
         .map_err(TransformError::Polars)?;
+    let t2 = started.elapsed().as_secs_f64();
+    tracing::debug!(%table, t1, t2, "TT");
     contract::check(table, rows.schema())?;
     let path = folder.join(table.file_name());
     staged.add(
@@ -263,7 +267,6 @@ fn write_table(
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
-        .set_parallel(false)
         .finish(table)
         .map_err(TransformError::Polars)?;
     Ok(temporary)
