@@ -32,18 +32,30 @@ fn polars_schema(schema: &arrow_schema::Schema) -> Schema {
         .collect()
 }
 
-/// Scans a table's files lazily, or an empty frame of `schema` when there are none. Delta
-/// keeps the partition column (the consortium) in the log, not in the files: each
-/// consortium's files are scanned together and given it back as a constant.
+/// One consortium's files of the events table: a lazy scan of them, its rows numbered in
+/// `plan::ROW` from `first_row` on.
+pub(crate) struct Shard {
+    /// The scan, with the consortium column given back.
+    pub(crate) frame: LazyFrame,
+    /// The row number of its first row.
+    pub(crate) first_row: IdxSize,
+    /// Its number of rows (visible or not).
+    pub(crate) rows: IdxSize,
+}
+
+/// Scans a table's files lazily, each consortium's files together: Delta keeps the partition
+/// column (the consortium) in the log, not in the files, so each consortium's scan is given it
+/// back as a constant.
 ///
-/// With `row_index`, the rows are numbered in that column from 0 in the order of the scan, by
-/// the reader itself: a number given after the scan would keep every filter above it from
-/// reaching the reader, which then decodes every row of every column it reads.
-pub(crate) fn scan(
+/// With `row_index`, the rows are numbered in that column from 0 in the order of the scans,
+/// by the reader itself: a number given after the scan would keep every filter above it from
+/// reaching the reader, which then decodes every row of every column it reads. A table without
+/// files is one empty shard of `schema`.
+pub(crate) fn shards(
     table: &TableFiles,
     schema: &arrow_schema::Schema,
     row_index: Option<&str>,
-) -> Result<LazyFrame, TransformError> {
+) -> Result<Vec<Shard>, TransformError> {
     let mut consortia: Vec<(&str, Vec<&DataFile>)> = Vec::new();
     for file in &table.files {
         match consortia.iter_mut().find(|(id, _)| *id == file.consortium) {
@@ -51,8 +63,8 @@ pub(crate) fn scan(
             None => consortia.push((&file.consortium, vec![file])),
         }
     }
-    let mut frames = Vec::with_capacity(consortia.len());
-    let mut offset: IdxSize = 0;
+    let mut shards = Vec::with_capacity(consortia.len());
+    let mut first_row: IdxSize = 0;
     for (consortium, files) in consortia {
         let paths: Vec<PlRefPath> = files
             .iter()
@@ -62,33 +74,52 @@ pub(crate) fn scan(
             glob: false,
             row_index: row_index.map(|name| RowIndex {
                 name: name.into(),
-                offset,
+                offset: first_row,
             }),
             ..ScanArgsParquet::default()
         };
-        if row_index.is_some() {
-            offset = rows(&files, &paths)?
-                .checked_add(offset)
-                .ok_or_else(
-                    || polars_err!(ComputeError: "more lake rows than row numbers can count"),
-                )
-                .map_err(TransformError::Polars)?;
-        }
+        let rows = if row_index.is_some() {
+            rows(&files, &paths)?
+        } else {
+            0
+        };
         let frame = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+            .map_err(TransformError::Polars)?
+            .with_column(lit(consortium).alias(PARTITION_COLUMN));
+        shards.push(Shard {
+            frame,
+            first_row,
+            rows,
+        });
+        first_row = first_row
+            .checked_add(rows)
+            .ok_or_else(|| polars_err!(ComputeError: "more lake rows than row numbers can count"))
             .map_err(TransformError::Polars)?;
-        frames.push(frame.with_column(lit(consortium).alias(PARTITION_COLUMN)));
     }
-    match frames.len() {
-        0 => {
-            let empty = DataFrame::empty_with_schema(&polars_schema(schema)).lazy();
-            Ok(match row_index {
-                Some(name) => empty.with_row_index(name, None),
-                None => empty,
-            })
-        }
-        1 => Ok(frames.remove(0)),
-        _ => concat(frames, UnionArgs::default()).map_err(TransformError::Polars),
+    if shards.is_empty() {
+        let empty = DataFrame::empty_with_schema(&polars_schema(schema)).lazy();
+        let frame = match row_index {
+            Some(name) => empty.with_row_index(name, None),
+            None => empty,
+        };
+        shards.push(Shard {
+            frame,
+            first_row: 0,
+            rows: 0,
+        });
     }
+    Ok(shards)
+}
+
+/// Scans a table's files lazily: all of its [`shards`] in one frame.
+pub(crate) fn scan(
+    table: &TableFiles,
+    schema: &arrow_schema::Schema,
+) -> Result<LazyFrame, TransformError> {
+    let frames = shards(table, schema, None)?
+        .into_iter()
+        .map(|shard| shard.frame);
+    concat(frames.collect::<Vec<_>>(), UnionArgs::default()).map_err(TransformError::Polars)
 }
 
 /// The number of rows in `files` (at `paths`): from the statistics of the Delta log, else

@@ -93,10 +93,10 @@ pub struct Summary {
 
 /// Computes the tables of section 2, lazily, from lake frames: the pure core of a run.
 ///
-/// `events` and `rejected` have the lake's columns (`docs/LAKE.md`), `events` with each row's
-/// number in [`plan::ROW`].
+/// `events` (one shard per consortium) and `rejected` have the lake's columns
+/// (`docs/LAKE.md`), `events` with each row's number in [`plan::ROW`].
 fn compute(
-    events: LazyFrame,
+    events: Vec<lake::Shard>,
     rejected: LazyFrame,
     as_of: NaiveDate,
     config: &Config,
@@ -105,8 +105,7 @@ fn compute(
         TransformError::Polars(PolarsError::ComputeError("as_of out of range".into()))
     })?;
     let content: Vec<&str> = content_columns().collect();
-    let visible = plan::visible(events, as_of_days);
-    let mut facts = plan::derive(visible, &content, as_of_days, config.events_per_part)
+    let mut facts = plan::derive(&events, &content, as_of_days, config.events_per_part)
         .map_err(TransformError::Polars)?;
     let rejections = rejected.select([
         col(names::CONSORTIUM),
@@ -143,8 +142,8 @@ fn build(
     files: &Listing,
     staged: &mut Staged,
 ) -> Result<Summary, TransformError> {
-    let events = lake::scan(&files.events, &events_schema(), Some(plan::ROW))?;
-    let rejected = lake::scan(&files.rejected, &rejected_schema(), None)?;
+    let events = lake::shards(&files.events, &events_schema(), Some(plan::ROW))?;
+    let rejected = lake::scan(&files.rejected, &rejected_schema())?;
     let tables = compute(events, rejected, settings.as_of, &settings.config)?;
 
     let folder = settings.out.join("tables");
@@ -222,7 +221,8 @@ fn sort_check_write(
     let started = std::time::Instant::now();
     let rows = frame.collect().map_err(TransformError::Polars)?;
     let t1 = started.elapsed().as_secs_f64();
-    let mut rows = rows.lazy()
+    let mut rows = rows
+        .lazy()
         .sort(
             table.key().to_vec(),
             SortMultipleOptions::default().with_maintain_order(true),

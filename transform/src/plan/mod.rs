@@ -22,6 +22,7 @@ use outcomes_schemas::lake::col as event;
 use outcomes_schemas::tables::columns as c;
 use polars::prelude::*;
 
+use crate::lake::Shard;
 use crate::names::{
     AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, PERSON, PERSON_CODE, days, is_type,
     key, month_index,
@@ -66,7 +67,7 @@ fn one_of(types: &[EventType]) -> Expr {
 ///
 /// `recorded_at` is compared as microseconds since the epoch (the lake stores UTC instants)
 /// with the first instant after D, which spares a date conversion per row in every scan.
-pub(crate) fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
+fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
     const MICROS_PER_DAY: i64 = 86_400_000_000;
     let after_as_of = (i64::from(as_of_days) + 1) * MICROS_PER_DAY;
     events.filter(
@@ -172,10 +173,9 @@ fn id_hash(name: &str) -> Expr {
 /// ids that occur more than once or that a correction names. So the lake is read narrowly
 /// for the hash of every row's id and for the corrections (one pass), and once more for the
 /// few rows either nominates, with their content; a hash collision only adds a candidate.
-/// Returns the resolution, the visible rows (all in part 0) and their number.
-fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, RowParts, u64)> {
+/// Returns the resolution and the visible rows (all in part 0).
+fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, RowParts)> {
     let (hashes, links) = read_hashes_and_links(visible.clone())?;
-    let visible_rows = hashes.height() as u64;
     let parts = RowParts::one(hashes.column(ROW)?.idx()?);
     let named = named_ids(&links)?;
     let (copies, nominated) = nominate(&hashes, &named)?;
@@ -209,7 +209,7 @@ fn resolve(visible: LazyFrame, content: &[&str]) -> PolarsResult<(Resolution, Ro
     let mut dropped = discarded.column(ROW)?.as_materialized_series().clone();
     dropped.append(removed.column(ROW)?.as_materialized_series())?;
     let issues = duplicate_issues.vstack(&correction_issues)?;
-    Ok((Resolution { dropped, issues }, parts, visible_rows))
+    Ok((Resolution { dropped, issues }, parts))
 }
 
 /// One narrow pass over the visible rows: every row's [`ROW`] and id hash, and the corrections
@@ -677,11 +677,20 @@ fn part_facts(
     Ok([kept.persons, walked.episodes, jobs, wages, issues])
 }
 
-/// Assigns each kept row to one of `parts` parts by a hash of its person key, in one narrow
-/// pass over the lake.
-fn split(row_parts: &mut RowParts, kept: LazyFrame, parts: u16) -> PolarsResult<()> {
+/// Moves each kept row of `shard` to one of the `count` parts from `first` on, by a hash of its
+/// person key, in one narrow pass over the shard.
+fn split(
+    row_parts: &mut RowParts,
+    shard: &Shard,
+    as_of_days: i32,
+    first: u16,
+    count: u16,
+) -> PolarsResult<()> {
     let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
-    let part = col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(u64::from(parts));
+    let part = col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(u64::from(count))
+        + lit(u64::from(first));
+    let kept =
+        visible(shard.frame.clone(), as_of_days).filter(is_type(EventType::Retraction).not());
     let assigned =
         collect_streaming(kept.select([col(ROW), part.cast(DataType::UInt32).alias("_part")]))?;
     row_parts.split(
@@ -691,35 +700,89 @@ fn split(row_parts: &mut RowParts, kept: LazyFrame, parts: u16) -> PolarsResult<
     Ok(())
 }
 
-/// Runs rules 1 to 5 over the visible events (lake rows numbered by [`ROW`]).
+/// Which shards (consortia) each part reads: whole consortia packed in lake order into parts
+/// of at most `per_part` rows, and a consortium of more rows alone in parts of its own, its
+/// people split between them by [`split`]. Rules 3 to 5 stay within one person, and a person
+/// within one consortium, so a part reads only its own consortia's files.
+fn plan_parts(shards: &[Shard], per_part: u64) -> PolarsResult<Vec<PartPlan>> {
+    let per_part = per_part.max(1);
+    let mut parts: Vec<PartPlan> = Vec::new();
+    let mut open: Option<(usize, u64)> = None; // a part of whole shards and its rows
+    for (index, shard) in shards.iter().enumerate() {
+        let rows = u64::from(shard.rows);
+        if rows > per_part {
+            let count = rows.div_ceil(per_part);
+            for slice in 0..count {
+                parts.push(PartPlan {
+                    shards: vec![index],
+                    slice: Some((slice, count)),
+                });
+            }
+            continue;
+        }
+        match open {
+            Some((at, filled)) if filled + rows <= per_part => {
+                parts[at].shards.push(index);
+                open = Some((at, filled + rows));
+            }
+            _ => {
+                parts.push(PartPlan {
+                    shards: vec![index],
+                    slice: None,
+                });
+                open = Some((parts.len() - 1, rows));
+            }
+        }
+    }
+    if parts.len() > usize::from(MAX_PARTS) {
+        return Err(polars_err!(ComputeError:
+            "{} parts of at most {per_part} events would be more than {MAX_PARTS}: raise events_per_part",
+            parts.len()
+        ));
+    }
+    Ok(parts)
+}
+
+/// The shards a part reads, and for a consortium split by person its slice (`(n, of)`).
+struct PartPlan {
+    shards: Vec<usize>,
+    slice: Option<(u64, u64)>,
+}
+
+/// Runs rules 1 to 5 over the events of `shards` (lake rows numbered by [`ROW`]) visible at
+/// `as_of_days`.
 ///
 /// Rules 1 and 2 look at the whole lake (a correction may name anyone's event); rules 3 to 5
-/// read the kept rows from the lake by kind, part by part.
+/// read the kept rows from the lake by kind, part by part (see [`plan_parts`]).
 pub(crate) fn derive(
-    visible_events: LazyFrame,
+    shards: &[Shard],
     content: &[&str],
     as_of_days: i32,
     events_per_part: u64,
 ) -> PolarsResult<Facts> {
-    let (resolution, mut row_parts, events) = timed("dedupe and corrections", || {
+    let frames = |indices: &[usize]| -> PolarsResult<LazyFrame> {
+        let frames: Vec<LazyFrame> = indices.iter().map(|&at| shards[at].frame.clone()).collect();
+        concat(frames, UnionArgs::default())
+    };
+    let all: Vec<usize> = (0..shards.len()).collect();
+    let visible_events = visible(frames(&all)?, as_of_days);
+    let (resolution, mut row_parts) = timed("dedupe and corrections", || {
         resolve(visible_events.clone(), content)
     })?;
-    let needed = events.div_ceil(events_per_part.max(1)).max(1);
-    // At most `u16::MAX` parts: part numbers stay below it, which marks rows of no part.
-    let parts = u16::try_from(needed).map_err(|_| {
-        PolarsError::ComputeError(
-            format!(
-                "{events} visible events in parts of {events_per_part} would make {needed} \
-                 parts, more than {MAX_PARTS}: raise events_per_part"
-            )
-            .into(),
-        )
-    })?;
-    let kept = visible_events.filter(is_type(EventType::Retraction).not());
-    if parts > 1 {
-        timed("split into parts", || {
-            split(&mut row_parts, kept.clone(), parts)
-        })?;
+    let plans = plan_parts(shards, events_per_part)?;
+    for (number, plan) in plans.iter().enumerate() {
+        let number = u16::try_from(number).unwrap_or(MAX_PARTS);
+        for &at in &plan.shards {
+            let shard = &shards[at];
+            match plan.slice {
+                None => row_parts.assign(shard.first_row..shard.first_row + shard.rows, number),
+                Some((0, count)) => timed("split into parts", || {
+                    let count = u16::try_from(count).unwrap_or(MAX_PARTS);
+                    split(&mut row_parts, shard, as_of_days, number, count)
+                })?,
+                Some(_) => {}
+            }
+        }
     }
     // The dropped rows leave every part: a filter on row numbers, as an anti-join in its
     // place measured slower at 10M (docs/BENCHMARKS.md) and would hold the wage records to
@@ -727,8 +790,10 @@ pub(crate) fn derive(
     row_parts.remove(resolution.dropped.idx()?);
     let mut facts = Vec::new();
     let (mut people, mut jobs): (IdxSize, IdxSize) = (0, 0);
-    for part in 0..parts {
-        let rows = kept.clone().filter(row_parts.holds(part));
+    for (part, plan) in (0..).zip(&plans) {
+        let kept =
+            visible(frames(&plan.shards)?, as_of_days).filter(is_type(EventType::Retraction).not());
+        let rows = kept.filter(row_parts.holds(part));
         let part = part_facts(rows, people, jobs, as_of_days)?;
         let count = |frame: &DataFrame| {
             IdxSize::try_from(frame.height()).map_err(|_| {

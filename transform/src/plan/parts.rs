@@ -45,6 +45,18 @@ impl RowParts {
         }
     }
 
+    /// Moves every row of `rows` (a range of row numbers) that some part reads to `part`.
+    pub(super) fn assign(&mut self, rows: std::ops::Range<IdxSize>, part: u16) {
+        let own = Arc::make_mut(&mut self.0);
+        let end = (rows.end as usize).min(own.len());
+        let start = (rows.start as usize).min(end);
+        for slot in &mut own[start..end] {
+            if *slot != NONE {
+                *slot = part;
+            }
+        }
+    }
+
     /// Takes the rows of `rows` (row numbers) out of every part.
     pub(super) fn remove(&mut self, rows: &IdxCa) {
         let own = Arc::make_mut(&mut self.0);
