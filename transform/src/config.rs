@@ -33,9 +33,10 @@ pub struct Config {
     /// Per-consortium settings, keyed by consortium id.
     #[serde(default)]
     pub consortia: BTreeMap<String, ConsortiumConfig>,
-    /// A lake with more visible events than this is processed in parts of about this many
-    /// events, split by person, one part after the other (the tables are the same up to the
-    /// last binary digit of float sums). Lower it on a machine with less memory.
+    /// A lake with more events than this is processed in parts of about this many events,
+    /// one part after the other: whole consortia packed together, a larger consortium split
+    /// by person (the tables are the same up to the last binary digit of float sums). Lower
+    /// it on a machine with less memory.
     #[serde(default = "default_events_per_part")]
     pub events_per_part: u64,
 }

@@ -6,8 +6,10 @@
 //! A run reads the visible lake rows narrowly for rules 1 and 2 (only the rows that are
 //! duplicate candidates or corrections are read whole), then the kept rows by kind, each
 //! with only the columns its rule needs. Rules 3 to 5 stay within one person, so a lake of
-//! more than `events_per_part` visible events is split into parts by a hash of the person
-//! key, decided once for every row ([`parts`]), and the parts are done one after the other.
+//! more than `events_per_part` events is done in parts, one after the other: whole consortia
+//! packed together, each part reading only its consortia's files, and a larger consortium
+//! split by a hash of the person key ([`plan_parts`]); the part of every row is decided once
+//! ([`parts`]).
 //! Wage records, the bulk of the lake, are never held: they are streamed onto their jobs and
 //! summed per job and month as they are read.
 
