@@ -26,15 +26,7 @@ impl Broker {
     /// two ports are free too), it writes files and returns kafka.sh's environment.
     fn start_with(setup: impl FnOnce(&Path, u16) -> Vec<(&'static str, String)>) -> Broker {
         let folder = scratch();
-        // Three ports in a row (client, controller, one more listener) that are free now.
-        let port = loop {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let port = probe.local_addr().unwrap().port();
-            let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
-            if port < 60000 && free(port + 1) && free(port + 2) {
-                break port;
-            }
-        };
+        let port = free_port_block();
         let env = setup(folder.path(), port);
         let output = run(Command::new(repo().join("deploy/kafka/kafka.sh"))
             .arg("start")
@@ -57,6 +49,35 @@ impl Broker {
 
     fn topic(&self, name: &str, partitions: u32, config: &[&str]) {
         topic(&self.bootstrap, name, partitions, config);
+    }
+}
+
+/// The first of three ports in a row (client, controller, one more listener) that are free
+/// now and stay clear of other users while the broker is down.
+///
+/// Below the kernel's ephemeral range (`ip_local_port_range`, 32768 and up by default): a port
+/// from it, as `bind` to port 0 gives, can be taken by any outgoing connection while a test has
+/// its broker stopped, and the broker then cannot listen again on its own port (seen in
+/// `a_broker_outage_is_waited_out`). Each broker of this process takes its own block, so tests
+/// running side by side never probe the same ports.
+fn free_port_block() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const FIRST: u16 = 20_000;
+    const LAST: u16 = 32_700;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Processes started together (two test runs) begin at different blocks.
+    let offset = (std::process::id() % 1_000) as u16 * 3;
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    loop {
+        let block = NEXT.fetch_add(3, Ordering::Relaxed);
+        assert!(
+            block < LAST - FIRST,
+            "no block of three free ports below {LAST}"
+        );
+        let port = FIRST + (offset + block) % (LAST - FIRST);
+        if free(port) && free(port + 1) && free(port + 2) {
+            return port;
+        }
     }
 }
 

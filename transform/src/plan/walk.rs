@@ -35,7 +35,9 @@ fn in_walking_order(frame: DataFrame) -> PolarsResult<DataFrame> {
     let days = frame.column(event::OCCURRED_ON)?.date()?.physical();
     let recorded = frame.column(event::RECORDED_AT)?.datetime()?.physical();
     let ids: Vec<Option<&str>> = frame.column(EVENT_ID)?.str()?.iter().collect();
-    let mut order: Vec<(Option<IdxSize>, Option<i32>, Option<i64>, IdxSize)> = persons
+    // (person, occurred_on, recorded_at, row)
+    type Key = (Option<IdxSize>, Option<i32>, Option<i64>, IdxSize);
+    let mut order: Vec<Key> = persons
         .iter()
         .zip(days.iter())
         .zip(recorded.iter())
