@@ -219,18 +219,13 @@ fn sort_check_write(
     staged: &mut Staged,
 ) -> Result<(DataFrame, WrittenTable), TransformError> {
     let started = std::time::Instant::now();
-    let rows = frame.collect().map_err(TransformError::Polars)?;
-    let t1 = started.elapsed().as_secs_f64();
-    let mut rows = rows
-        .lazy()
+    let mut rows = frame
         .sort(
             table.key().to_vec(),
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .collect()
         .map_err(TransformError::Polars)?;
-    let t2 = started.elapsed().as_secs_f64();
-    tracing::debug!(%table, t1, t2, "TT");
     contract::check(table, rows.schema())?;
     let path = folder.join(table.file_name());
     staged.add(

@@ -80,6 +80,12 @@ fn visible(events: LazyFrame, as_of_days: i32) -> LazyFrame {
     )
 }
 
+/// The rows that rules 3 to 5 read: visible at `as_of`, retractions aside (they take no
+/// further part once rule 2 has applied them).
+fn kept(events: LazyFrame, as_of_days: i32) -> LazyFrame {
+    visible(events, as_of_days).filter(is_type(EventType::Retraction).not())
+}
+
 /// The row number a run gives each lake row before any filter: the identity of one copy of
 /// an event, which dedupe and corrections use to name the rows they drop.
 pub(crate) const ROW: &str = "_row";
@@ -691,10 +697,10 @@ fn split(
     let [hash0, hash1, hash2, hash3] = HASH_SEEDS;
     let part = col(PERSON).hash(hash0, hash1, hash2, hash3) % lit(u64::from(count))
         + lit(u64::from(first));
-    let kept =
-        visible(shard.frame.clone(), as_of_days).filter(is_type(EventType::Retraction).not());
-    let assigned =
-        collect_streaming(kept.select([col(ROW), part.cast(DataType::UInt32).alias("_part")]))?;
+    let assigned = collect_streaming(
+        kept(shard.frame.clone(), as_of_days)
+            .select([col(ROW), part.cast(DataType::UInt32).alias("_part")]),
+    )?;
     row_parts.split(
         assigned.column(ROW)?.idx()?,
         assigned.column("_part")?.u32()?,
@@ -793,9 +799,7 @@ pub(crate) fn derive(
     let mut facts = Vec::new();
     let (mut people, mut jobs): (IdxSize, IdxSize) = (0, 0);
     for (part, plan) in (0..).zip(&plans) {
-        let kept =
-            visible(frames(&plan.shards)?, as_of_days).filter(is_type(EventType::Retraction).not());
-        let rows = kept.filter(row_parts.holds(part));
+        let rows = kept(frames(&plan.shards)?, as_of_days).filter(row_parts.holds(part));
         let part = part_facts(rows, people, jobs, as_of_days)?;
         let count = |frame: &DataFrame| {
             IdxSize::try_from(frame.height()).map_err(|_| {
