@@ -43,14 +43,55 @@ pub(crate) fn days(name: &str) -> Expr {
 
 /// Months as whole numbers (`year * 12 + month - 1`), so that rows group by an integer and
 /// only the groups get a label.
+///
+/// From the day number by integer arithmetic ([`month_of_day`]): Polars' `dt().year()` and
+/// `dt().month()` convert every date through chrono, twice, which was 2 % of a 10M-event
+/// run's samples (the month of each wage record) and 6 % of the tables'.
 pub(crate) fn month_index(name: &str) -> Expr {
-    col(name).dt().year().cast(DataType::Int32) * lit(12)
-        + col(name).dt().month().cast(DataType::Int32)
-        - lit(1)
+    days(name).map(
+        |days| Ok(days.i32()?.apply_values(month_of_day).into_column()),
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Int32)),
+    )
+}
+
+/// The month index (`year * 12 + month - 1`) of a day number (days since 1970-01-01), in the
+/// proleptic Gregorian calendar: Howard Hinnant's `civil_from_days`, which counts from
+/// 0000-03-01 in 400-year eras so that the leap day ends each counted year.
+fn month_of_day(days: i32) -> i32 {
+    let shifted = i64::from(days) + 719_468; // days since 0000-03-01
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153; // 0 = March .. 11 = February
+    let year = era * 400 + year_of_era + i64::from(month_from_march >= 10);
+    let month0 = (month_from_march + 2) % 12; // 0 = January
+    // Any i32 day number is within ±5.9 million years: its month index fits in an i32.
+    i32::try_from(year * 12 + month0).unwrap_or(i32::MAX)
 }
 
 /// Quarters as whole numbers (`year * 4 + quarter - 1`): the n-th quarter after X is X + n,
 /// across year ends.
 pub(crate) fn quarter_index(name: &str) -> Expr {
     month_index(name).floor_div(lit(3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, NaiveDate};
+
+    /// Every day from 1600 to 2400 (leap centuries, 1970, month ends) against chrono's calendar.
+    #[test]
+    fn month_of_day_agrees_with_the_calendar() {
+        let epoch = NaiveDate::default();
+        let mut date = NaiveDate::from_ymd_opt(1600, 1, 1).unwrap_or(epoch);
+        while date.year() < 2400 {
+            let days = i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX);
+            let expected = date.year() * 12 + date.month0() as i32;
+            assert_eq!(month_of_day(days), expected, "{date}");
+            date = date.succ_opt().unwrap_or(date);
+        }
+    }
 }
