@@ -347,25 +347,30 @@ struct Kept {
 }
 
 /// Reads the kept events (`kept` is a lake scan) by kind, each kind with only its own
-/// columns (one read of all kinds with the union of their columns held twice the memory),
-/// numbering people from `first_code`. The person codes come from the intakes and exits,
-/// since only people with an intake have episodes: everyone else's events are ignored
+/// columns, numbering people from `first_code`. The person codes come from the intakes and
+/// exits, since only people with an intake have episodes: everyone else's events are ignored
 /// (`outside_episode`, `unknown_job`) whatever their key.
+///
+/// The activities and separations are read from the lake at once, people coded as they are
+/// read, and then split: a read decompresses every page of each column it reads (the person
+/// keys and ids above all) whatever share of the rows its filter keeps, so a read per kind
+/// decompressed them once more. (A single read of the intakes and exits too, which the codes
+/// come from, would hold every person key of the part until the split.)
 fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
-    let read = |types: &[EventType], columns: &[&str]| {
+    let with_keys = |columns: &[&str]| {
         let mut columns = key(columns);
         columns.extend([col(CONSORTIUM), col(AGENCY), col(PERSON)]);
-        kept.clone().filter(one_of(types)).select(columns)
+        columns
     };
     let walked = [EVENT_ID, EVENT_TYPE, event::OCCURRED_ON, event::RECORDED_AT];
-    let tokens = collect_compact(read(
-        &[EventType::Intake, EventType::Exit],
-        &[&walked[..], &[event::EXIT_OUTCOME]].concat(),
-    ))?;
+    let tokens = collect_compact(
+        kept.clone()
+            .filter(one_of(&[EventType::Intake, EventType::Exit]))
+            .select(with_keys(&[&walked[..], &[event::EXIT_OUTCOME]].concat())),
+    )?;
     let persons = person_codes(&tokens, first_code)?;
     let codes = KeyIndex::new(&persons, &[CONSORTIUM, PERSON], PERSON_CODE)?;
-    let coded = |frame: LazyFrame| with_person_code(frame, &codes);
-    let tokens = coded(tokens.lazy()).collect()?;
+    let tokens = with_person_code(tokens.lazy(), &codes).collect()?;
     let placement = [
         event::JOB_ID,
         event::EMPLOYER_KEY,
@@ -373,28 +378,39 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
         event::HOURS_PER_WEEK,
         event::COMPETITIVE_INTEGRATED,
     ];
-    let activities = collect_compact(coded(read(
-        &[
-            EventType::Assessment,
-            EventType::Service,
-            EventType::Placement,
-        ],
-        &[&walked[..], &placement[..]].concat(),
-    )))?;
-    let separations = collect_compact(coded(read(
-        &[EventType::Separation],
-        &[&walked[..], &[event::JOB_ID, event::SEPARATION_REASON]].concat(),
-    )))?;
-    let wages = read(
-        &[EventType::Wage],
-        &[
-            event::OCCURRED_ON,
-            event::JOB_ID,
-            event::PERIOD_END,
-            event::GROSS_WAGES,
-            event::HOURS_WORKED,
-        ],
-    );
+    let activity_types = [
+        EventType::Assessment,
+        EventType::Service,
+        EventType::Placement,
+    ];
+    let both = collect_compact(with_person_code(
+        kept.clone()
+            .filter(one_of(&[&activity_types[..], &[EventType::Separation]].concat()))
+            .select(with_keys(
+                &[&walked[..], &placement[..], &[event::SEPARATION_REASON]].concat(),
+            )),
+        &codes,
+    ))?;
+    let [activities, separations] = collect_together([
+        both.clone()
+            .lazy()
+            .filter(one_of(&activity_types))
+            .drop(cols([event::SEPARATION_REASON])),
+        both.lazy()
+            .filter(is_type(EventType::Separation))
+            .select(key(&[
+                &walked[..],
+                &[event::JOB_ID, event::SEPARATION_REASON, CONSORTIUM, AGENCY, PERSON_CODE],
+            ]
+            .concat())),
+    ])?;
+    let wages = kept.filter(is_type(EventType::Wage)).select(with_keys(&[
+        event::OCCURRED_ON,
+        event::JOB_ID,
+        event::PERIOD_END,
+        event::GROSS_WAGES,
+        event::HOURS_WORKED,
+    ]));
     Ok(Kept {
         persons,
         tokens,
