@@ -11,12 +11,21 @@ use outcomes_schemas::lake::col as event;
 use outcomes_schemas::tables::columns as c;
 use polars::prelude::*;
 
-use crate::names::{EPISODE_NO, PERSON_CODE, quarter_index};
+use crate::names::{EPISODE_NO, PERSON_CODE, packed, quarter_index};
 
 /// The exit's quarter index (of `exit_on`).
 const EXIT_Q: &str = "_exit_q";
 /// A job's id within the run (`plan::Facts::jobs`).
 const JOB: &str = "_job";
+/// An exit, (person code, episode number) as one key ([`packed`]).
+const EXIT: &str = "_exit";
+/// A job and a quarter index as one key ([`packed`]).
+const JOB_Q: &str = "_job_q";
+
+/// The [`JOB_Q`] key of `quarter` for each row's job.
+fn job_quarter(quarter: Expr) -> Expr {
+    packed(col(JOB), quarter).alias(JOB_Q)
+}
 
 /// "A quarter [q0, q1] is observable when q1 <= D": the last observable quarter is D's own when
 /// D is its last day, else the one before.
@@ -53,7 +62,7 @@ fn evidence(active: Expr, earnings: Expr) -> Expr {
 /// sums of `plan::Facts::wages` (`_month` is the month index of `occurred_on`).
 fn wages_by_quarter(wages: LazyFrame) -> LazyFrame {
     wages
-        .group_by([col(JOB), col("_month").floor_div(lit(3)).alias("_q")])
+        .group_by([job_quarter(col("_month").floor_div(lit(3)))])
         .agg([col(event::GROSS_WAGES).sum().alias("_earnings")])
 }
 
@@ -63,11 +72,11 @@ fn job_in_quarter(pairs: LazyFrame, wages: LazyFrame, n: i32) -> LazyFrame {
     let quarter = col(EXIT_Q) + lit(n);
     let earnings = format!("_earnings_q{n}");
     pairs
-        .with_column(quarter.clone().alias("_q"))
+        .with_column(job_quarter(quarter.clone()))
         .join(
             wages,
-            [col(JOB), col("_q")],
-            [col(JOB), col("_q")],
+            [col(JOB_Q)],
+            [col(JOB_Q)],
             JoinArgs::new(JoinType::Left),
         )
         .with_columns([
@@ -75,7 +84,7 @@ fn job_in_quarter(pairs: LazyFrame, wages: LazyFrame, n: i32) -> LazyFrame {
             evidence(active_in(quarter), col("_earnings").fill_null(lit(0.0)))
                 .alias(format!("_evidence_q{n}")),
         ])
-        .drop(cols(["_q", "_earnings"]))
+        .drop(cols([JOB_Q, "_earnings"]))
 }
 
 /// Every exit (an episode with `exit_on`, "whatever its `exit_outcome`") with the person's
@@ -96,6 +105,7 @@ pub(crate) fn per_exit(
         .select([
             col(PERSON_CODE),
             col(EPISODE_NO),
+            packed(col(PERSON_CODE), col(EPISODE_NO)).alias(EXIT),
             quarter_index(c::episodes::EXIT_ON).alias(EXIT_Q),
         ]);
     let jobs = jobs.select([
@@ -113,7 +123,7 @@ pub(crate) fn per_exit(
         JoinArgs::new(JoinType::Inner),
     );
     let pairs = job_in_quarter(job_in_quarter(pairs, wages.clone(), 2), wages, 4).cache();
-    let exit = [col(PERSON_CODE), col(EPISODE_NO)];
+    let exit = [col(EXIT)];
     let employment = pairs.clone().group_by(exit.clone()).agg([
         col("_evidence_q2").any(true).alias("_employed_q2"),
         col("_earnings_q2").sum().alias("_earnings_q2"),
@@ -177,9 +187,8 @@ fn observed(last_observable: i32) -> [Expr; 4] {
 /// Returns per exit `_employer_q2` (some employer has evidence in quarter 2, the condition of
 /// `same_employer_q4` being known) and `_retained`.
 fn same_employer(pairs: LazyFrame) -> LazyFrame {
-    let exit = [col(PERSON_CODE), col(EPISODE_NO)];
-    let mut by_employer = exit.to_vec();
-    by_employer.push(col(c::placements::EMPLOYER_KEY));
+    let exit = [col(EXIT)];
+    let by_employer = [col(EXIT), col(c::placements::EMPLOYER_KEY)];
     pairs
         .filter(col(c::placements::EMPLOYER_KEY).is_not_null())
         .group_by(by_employer)

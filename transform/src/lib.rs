@@ -258,8 +258,12 @@ fn write_table(
     };
     let temporary = path.with_extension("parquet.tmp");
     let file = File::create(&temporary).map_err(io)?;
+    // zstd's level 1: with its default (3), writing the 10M-event run's `episodes` took 0.53 s
+    // against 0.31 s, for a file of about the same size (28.9 MB against 27.5 MB).
+    let level =
+        polars::polars_utils::compression::ZstdLevel::try_new(1).map_err(TransformError::Polars)?;
     ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(ParquetCompression::Zstd(Some(level)))
         .with_statistics(StatisticsOptions::full())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
         .finish(table)

@@ -71,6 +71,15 @@ fn month_of_day(days: i32) -> i32 {
     i32::try_from(year * 12 + month0).unwrap_or(i32::MAX)
 }
 
+/// Two non-negative integer columns below 2^32 as one `UInt64` key, `high * 2^32 + low`, in
+/// the order of the pair: Polars joins and groups on one integer column directly, where a key
+/// of several columns costs it a row encoding of every row's key (at 10M events, the
+/// after-exit evidence took 0.74 s on two-column keys).
+pub(crate) fn packed(high: Expr, low: Expr) -> Expr {
+    high.cast(DataType::UInt64) * lit(1u64 << 32)
+        + low.cast(DataType::UInt32).cast(DataType::UInt64)
+}
+
 /// Quarters as whole numbers (`year * 4 + quarter - 1`): the n-th quarter after X is X + n,
 /// across year ends.
 pub(crate) fn quarter_index(name: &str) -> Expr {
