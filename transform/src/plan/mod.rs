@@ -23,6 +23,7 @@ use outcomes_schemas::EventType;
 use outcomes_schemas::lake::col as event;
 use outcomes_schemas::tables::columns as c;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::lake::Shard;
 use crate::names::{
@@ -258,19 +259,30 @@ fn named_ids(links: &DataFrame) -> PolarsResult<DataFrame> {
 /// candidate row: the copies and the rows whose id hash a correction names.
 ///
 /// Plain Rust on purpose: sorting the (hash, row) pairs and walking runs of equal hashes
-/// took a quarter of the time of Polars' hash aggregation and joins at 10M rows here.
+/// took a quarter of the time of Polars' hash aggregation and joins at 10M rows here. The
+/// pairs are sorted in buckets by the hash's top byte, so that equal hashes share a bucket:
+/// the buckets fit in the processor's caches and sort on both cores.
 fn nominate(hashes: &DataFrame, named: &DataFrame) -> PolarsResult<(DataFrame, RowSet)> {
-    let mut pairs: Vec<(u64, IdxSize)> = hashes
+    const BUCKETS: usize = 256;
+    let mut buckets: Vec<Vec<(u64, IdxSize)>> = vec![Vec::new(); BUCKETS];
+    let pairs = hashes
         .column("_hash")?
         .u64()?
         .into_no_null_iter()
-        .zip(hashes.column(ROW)?.idx()?.into_no_null_iter())
-        .collect();
-    pairs.sort_unstable();
+        .zip(hashes.column(ROW)?.idx()?.into_no_null_iter());
+    for (hash, row) in pairs {
+        buckets[(hash >> 56) as usize].push((hash, row));
+    }
+    buckets
+        .par_iter_mut()
+        .for_each(|bucket| bucket.sort_unstable());
     let mut named: Vec<u64> = named.column("_hash")?.u64()?.into_no_null_iter().collect();
     named.sort_unstable();
     let (mut copies, mut nominated) = (Vec::new(), Vec::new());
-    for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+    for run in buckets
+        .iter()
+        .flat_map(|bucket| bucket.chunk_by(|a, b| a.0 == b.0))
+    {
         let rows = run.iter().map(|&(_, row)| row);
         if run.len() > 1 {
             copies.extend(rows.clone());
