@@ -22,6 +22,7 @@ use std::sync::Arc;
 use outcomes_schemas::EventType;
 use outcomes_schemas::lake::col as event;
 use outcomes_schemas::tables::columns as c;
+use polars::polars_utils::kahan_sum::KahanSum;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -580,9 +581,10 @@ fn wages(wages: LazyFrame, jobs: &DataFrame, persons: &DataFrame) -> PolarsResul
 /// group per record (6.3M at 10M events) and then sorted the groups. Here the records' (job,
 /// month) keys are sorted with their row numbers, which keeps each run of one key in lake
 /// order, and each run is summed: 0.95 s against 1.2 s. A sum is Kahan's over the run's
-/// non-null values in that order, as Polars' group sums are, so the totals are the same to
-/// the bit. (Counting the records into job order instead, directly or in cache-sized
-/// batches, was slower: each record moved is a cache miss or a page first touched.)
+/// non-null values in that order (`polars_utils::kahan_sum`, as Polars' group sums are), so
+/// the totals are the same to the bit. (Counting the records into job order instead,
+/// directly or in cache-sized batches, was slower: each record moved is a cache miss or a
+/// page first touched.)
 fn sums_by_job_month(attached: &DataFrame) -> PolarsResult<DataFrame> {
     let missing = || polars_err!(ComputeError: "an attached wage record without a job or month");
     let jobs = attached.column("_job")?.idx()?;
@@ -601,42 +603,31 @@ fn sums_by_job_month(attached: &DataFrame) -> PolarsResult<DataFrame> {
         Ok(attached.column(name)?.f64()?.iter().collect())
     };
     let (gross, hours) = (values(event::GROSS_WAGES)?, values(event::HOURS_WORKED)?);
-    let mut out = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-        let key = run[0].0;
-        out.0.push((key >> 32) as IdxSize);
-        out.1.push((key as u32 as i32).wrapping_add(i32::MIN));
-        let rows = || run.iter().map(|&(_, row)| row as usize);
-        out.2.push(kahan_sum(rows().filter_map(|row| gross[row])));
-        out.3.push(kahan_sum(rows().filter_map(|row| hours[row])));
-        out.4.push(run.len() as i64);
-    }
+    // Polars' own compensated sum, so that each total is the one its group sum gives.
+    let sum = |values: &[Option<f64>], rows: &[(u64, IdxSize)]| {
+        let values = rows.iter().filter_map(|&(_, row)| values[row as usize]);
+        values
+            .fold(KahanSum::default(), |sum, value| sum + value)
+            .sum()
+    };
+    let runs: Vec<&[(u64, IdxSize)]> = keyed.chunk_by(|a, b| a.0 == b.0).collect();
+    let job = runs.iter().map(|run| (run[0].0 >> 32) as IdxSize).collect();
+    let month = (runs.iter())
+        .map(|run| (run[0].0 as u32 as i32).wrapping_add(i32::MIN))
+        .collect();
+    let gross_sums = runs.iter().map(|run| sum(&gross, run)).collect();
+    let hours_sums = runs.iter().map(|run| sum(&hours, run)).collect();
+    let records = runs.iter().map(|run| run.len() as i64).collect();
     DataFrame::new(
-        out.0.len(),
+        runs.len(),
         vec![
-            IdxCa::from_vec("_job".into(), out.0).into_column(),
-            Int32Chunked::from_vec("_month".into(), out.1).into_column(),
-            Float64Chunked::from_vec(event::GROSS_WAGES.into(), out.2).into_column(),
-            Float64Chunked::from_vec(event::HOURS_WORKED.into(), out.3).into_column(),
-            Int64Chunked::from_vec(c::placements::WAGE_RECORDS.into(), out.4).into_column(),
+            IdxCa::from_vec("_job".into(), job).into_column(),
+            Int32Chunked::from_vec("_month".into(), month).into_column(),
+            Float64Chunked::from_vec(event::GROSS_WAGES.into(), gross_sums).into_column(),
+            Float64Chunked::from_vec(event::HOURS_WORKED.into(), hours_sums).into_column(),
+            Int64Chunked::from_vec(c::placements::WAGE_RECORDS.into(), records).into_column(),
         ],
     )
-}
-
-/// Kahan's compensated sum of `values` in their order, 0 for none: Polars' float group sum
-/// (`polars_utils::kahan_sum`), the compensation kept only while it is finite.
-fn kahan_sum(values: impl Iterator<Item = f64>) -> f64 {
-    let (mut sum, mut error) = (0.0f64, 0.0f64);
-    for value in values {
-        let corrected = value - error;
-        let next = sum + corrected;
-        let next_error = (next - sum) - corrected;
-        sum = next;
-        if next_error.is_finite() {
-            error = next_error;
-        }
-    }
-    sum
 }
 
 /// The `start_on` of each row's job (`_job`), null without one: a lookup in the jobs of the
