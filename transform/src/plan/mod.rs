@@ -29,7 +29,7 @@ use rayon::prelude::*;
 use crate::lake::Shard;
 use crate::names::{
     AGENCY, CONSORTIUM, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, PERSON, PERSON_CODE, days, is_type,
-    key, month_index,
+    key, kind_code, kind_in, month_index,
 };
 use crate::resolve::{correct, dedupe};
 use crate::rules::wage_status;
@@ -375,11 +375,16 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
         columns.extend([col(CONSORTIUM), col(AGENCY), col(PERSON)]);
         columns
     };
-    let walked = [EVENT_ID, EVENT_TYPE, event::OCCURRED_ON, event::RECORDED_AT];
+    let walked = [EVENT_ID, event::OCCURRED_ON, event::RECORDED_AT];
+    let with_kind = |columns: &[&str]| {
+        let mut columns = with_keys(columns);
+        columns.push(kind_code());
+        columns
+    };
     let tokens = collect_compact(
         kept.clone()
             .filter(one_of(&[EventType::Intake, EventType::Exit]))
-            .select(with_keys(&[&walked[..], &[event::EXIT_OUTCOME]].concat())),
+            .select(with_kind(&[&walked[..], &[event::EXIT_OUTCOME]].concat())),
     )?;
     let persons = person_codes(&tokens, first_code)?;
     let codes = KeyIndex::new(&persons, &[CONSORTIUM, PERSON], PERSON_CODE)?;
@@ -401,7 +406,7 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
             .filter(one_of(
                 &[&activity_types[..], &[EventType::Separation]].concat(),
             ))
-            .select(with_keys(
+            .select(with_kind(
                 &[&walked[..], &placement[..], &[event::SEPARATION_REASON]].concat(),
             )),
         &codes,
@@ -409,10 +414,10 @@ fn read_kept(kept: LazyFrame, first_code: IdxSize) -> PolarsResult<Kept> {
     let [activities, separations] = collect_together([
         both.clone()
             .lazy()
-            .filter(one_of(&activity_types))
+            .filter(kind_in(&activity_types))
             .drop(cols([event::SEPARATION_REASON])),
         both.lazy()
-            .filter(is_type(EventType::Separation))
+            .filter(kind_in(&[EventType::Separation]))
             .select(key(&[
                 &walked[..],
                 &[

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::names::{
-    AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, EVENT_TYPE, ISSUE, ITEMS, PERSON_CODE,
+    AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, ISSUE, ITEMS, PERSON_CODE, kinds,
 };
 use crate::rules::{self, Day, Job, Span, Step, Token};
 use outcomes_schemas::EventType;
@@ -31,24 +31,26 @@ pub(crate) struct Walked {
 /// The order is found on the four key columns alone, and the columns are then put in it one
 /// by one (on both cores), each dropped as soon as its sorted copy is made: a sort of the
 /// whole frame held two copies of the part's activities at once, the peak of a 10M-event run.
+/// `recorded_at` and `event_id` only decide the order, so they are dropped, not sorted: the
+/// event ids were the largest column of the sorted frames.
 fn in_walking_order(frame: DataFrame) -> PolarsResult<DataFrame> {
     const ORDER: &str = "_order";
-    let keys = [
-        PERSON_CODE,
-        event::OCCURRED_ON,
-        event::RECORDED_AT,
-        EVENT_ID,
-    ];
+    const ORDER_ONLY: [&str; 2] = [event::RECORDED_AT, EVENT_ID];
+    let keys = [PERSON_CODE, event::OCCURRED_ON, ORDER_ONLY[0], ORDER_ONLY[1]];
     let order = frame
         .select(keys)?
         .with_row_index(ORDER.into(), None)?
         .sort(
             keys,
             SortMultipleOptions::default().with_maintain_order(true),
-        )?;
-    let order = order.column(ORDER)?.idx()?.clone();
+        )?
+        .column(ORDER)?
+        .idx()?
+        .clone();
     let height = frame.height();
-    let sorted = (frame.into_columns().into_par_iter())
+    let carried = frame.drop_many(ORDER_ONLY);
+    drop(frame); // the order-only columns go now, and each other one once gathered
+    let sorted = (carried.into_columns().into_par_iter())
         .map(|column| column.rechunk().take(&order))
         .collect::<PolarsResult<Vec<_>>>()?;
     DataFrame::new(height, sorted)
@@ -78,8 +80,8 @@ fn day_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Day>> {
     Ok(days.iter().map(|day| day.unwrap_or(Day::MIN)).collect())
 }
 
-/// A text column's values; a missing one reads as empty (the contract requires `event_type`
-/// and `job_id` wherever the walk reads them, so only a damaged lake has none).
+/// A text column's values; a missing one reads as empty (the contract requires `job_id`
+/// wherever the walk reads it, so only a damaged lake has none).
 fn texts<'a>(frame: &'a DataFrame, name: &str) -> PolarsResult<Vec<&'a str>> {
     Ok(frame
         .column(name)?
@@ -146,14 +148,11 @@ fn walk_episodes(
 ) -> PolarsResult<Episodes> {
     let codes = person_codes(tokens)?;
     let day = day_values(tokens, event::OCCURRED_ON)?;
-    let kinds: Vec<Token> = texts(tokens, EVENT_TYPE)?
+    let kinds: Vec<Token> = kinds(tokens)?
         .into_iter()
-        .map(|kind| {
-            if kind == EventType::Intake.as_str() {
-                Token::Intake
-            } else {
-                Token::Exit
-            }
+        .map(|kind| match kind {
+            Some(EventType::Intake) => Token::Intake,
+            _ => Token::Exit,
         })
         .collect();
     let mut episodes = Episodes {
@@ -255,7 +254,7 @@ fn walk_activities<'a>(
 ) -> PolarsResult<(Activity, Jobs<'a>)> {
     let codes = person_codes(activities)?;
     let day = day_values(activities, event::OCCURRED_ON)?;
-    let kinds = texts(activities, EVENT_TYPE)?;
+    let kinds = kinds(activities)?;
     let job_ids = texts(activities, event::JOB_ID)?;
     let mut activity = Activity::new(episodes.spans.len());
     let mut jobs = Jobs {
@@ -269,13 +268,13 @@ fn walk_activities<'a>(
         for index in rows {
             match episode_of(episodes, first_code, code, day[index]) {
                 Err(issue) => items.push(index, issue),
-                Ok(episode) if kinds[index] == EventType::Placement.as_str() => {
+                Ok(episode) if kinds[index] == Some(EventType::Placement) => {
                     placements.push((index, episode))
                 }
                 Ok(episode) => activity.add(
                     episode,
                     day[index],
-                    kinds[index] == EventType::Assessment.as_str(),
+                    kinds[index] == Some(EventType::Assessment),
                 ),
             }
         }
