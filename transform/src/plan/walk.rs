@@ -9,9 +9,7 @@ use std::ops::Range;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::names::{
-    AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, ISSUE, ITEMS, PERSON_CODE, kinds,
-};
+use crate::names::{AGENCY, CONSORTIUM, EPISODE_NO, EVENT_ID, ISSUE, ITEMS, PERSON_CODE, kinds};
 use crate::rules::{self, Day, Job, Span, Step, Token};
 use outcomes_schemas::EventType;
 use outcomes_schemas::tables::Issue;
@@ -36,7 +34,12 @@ pub(crate) struct Walked {
 fn in_walking_order(frame: DataFrame) -> PolarsResult<DataFrame> {
     const ORDER: &str = "_order";
     const ORDER_ONLY: [&str; 2] = [event::RECORDED_AT, EVENT_ID];
-    let keys = [PERSON_CODE, event::OCCURRED_ON, ORDER_ONLY[0], ORDER_ONLY[1]];
+    let keys = [
+        PERSON_CODE,
+        event::OCCURRED_ON,
+        ORDER_ONLY[0],
+        ORDER_ONLY[1],
+    ];
     let order = frame
         .select(keys)?
         .with_row_index(ORDER.into(), None)?
