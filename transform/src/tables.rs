@@ -62,15 +62,23 @@ fn with_all(frame: LazyFrame) -> PolarsResult<LazyFrame> {
 
 /// Groups by `keys` (which include `agency_id`) once as the rows are and once with every
 /// agency taken as `ALL`. Unlike grouping [`with_all`]'s stacked rows, this never holds the
-/// input twice, which matters for inputs as long as the wage records.
+/// input twice, which matters for inputs as long as the wage records. The `ALL` rows are
+/// grouped without the agency and named after: the same groups of the same rows in the same
+/// order, without a column of `ALL` as long as the input, nor its text in every key.
 pub(crate) fn group_with_all(
     frame: LazyFrame,
     keys: &[&str],
     aggs: &[Expr],
 ) -> PolarsResult<LazyFrame> {
-    let everyone = frame.clone().with_column(lit(ALL).alias(AGENCY));
-    let group = |frame: LazyFrame| frame.group_by(key(keys)).agg(aggs);
-    concat([group(frame), group(everyone)], UnionArgs::default())
+    let mut by_agency = frame.clone().group_by(key(keys)).agg(aggs);
+    let order: Vec<Expr> = (by_agency.collect_schema()?.iter_names())
+        .map(|name| col(name.clone()))
+        .collect();
+    let others: Vec<&str> = keys.iter().copied().filter(|&k| k != AGENCY).collect();
+    let everyone = (frame.group_by(key(&others)).agg(aggs))
+        .with_column(lit(ALL).alias(AGENCY))
+        .select(order);
+    concat([by_agency, everyone], UnionArgs::default())
 }
 
 /// The `YYYY-MM` label of a [`month_index`].
